@@ -1,0 +1,6 @@
+"""Subcommands of the `updraft` CLI. Each module exposes `register(subparsers)`; the parser it
+adds sets `run=<function(args) -> exit code>` as its default."""
+
+from updraft.commands import schedule, validate
+
+COMMANDS = [validate.register, schedule.register]
