@@ -22,8 +22,8 @@ stamp() { echo "$2" >"$out/.stamp-$1"; }
 # One wrapper module holds Kubernetes and etcd: k/k requires every staging module at v0.0.0 and
 # replaces it with ./staging, which the proxy cannot serve, so map each to its published v0.x tag.
 build_kubernetes() {
-  local want="$K8S_VERSION/$ETCD_VERSION/$GO_TOOLCHAIN"
-  stamped kubernetes "$want" && return 0
+  local want="$K8S_VERSION/$ETCD_VERSION/$GO_TOOLCHAIN" bins="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl"
+  stamped kubernetes "$want" && ls "$out/etcd" >/dev/null 2>&1 && (cd "$out" && ls $bins >/dev/null 2>&1) && return 0
   local mod="$cache/src/k8s-$K8S_VERSION" minor=${K8S_VERSION#v1.}
   mkdir -p "$mod"
   {
@@ -44,10 +44,12 @@ build_kubernetes() {
   ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
   (
     cd "$mod"
-    for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
+    for b in $bins; do
+      stamped kubernetes "$want" && [ -x "$out/$b" ] && continue
       log "building $b $K8S_VERSION"
       go build -trimpath -ldflags "$ldflags" -o "$out/$b" "k8s.io/kubernetes/cmd/$b"
     done
+    stamped kubernetes "$want" && [ -x "$out/etcd" ] && exit 0
     log "building etcd $ETCD_VERSION"
     go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
   )

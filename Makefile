@@ -1,0 +1,46 @@
+# Updraft developer entry points. `make help` lists them.
+SHELL := /bin/bash
+PY := .venv/bin/python
+CLUSTER := hack/cluster
+
+.PHONY: help setup test unit cluster-up cluster-down cluster-kubeconfig cluster-probe-image \
+        images deploy e2e kind-up binaries
+
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+
+setup: ## install system packages and the Python venv (.venv) a fresh machine lacks
+	@bash hack/setup.sh
+
+test: ## THE test command: local cluster up, images, deploy, then every test tier
+	@bash hack/test.sh
+
+unit: ## fast tests only (no cluster, no Airflow)
+	@$(PY) -m pytest -q tests/unit
+
+binaries: ## build the cluster's Kubernetes/etcd/CoreDNS/Helm binaries (cached)
+	@bash $(CLUSTER)/build-binaries.sh
+
+cluster-up: ## start (or reuse) the local single-node cluster
+	@QUIET=1 bash $(CLUSTER)/up.sh
+
+cluster-down: ## stop the local cluster and free its ports (state kept; PURGE=1 removes it)
+	@QUIET=1 bash $(CLUSTER)/down.sh $(if $(PURGE),--purge)
+
+cluster-kubeconfig: ## print the admin kubeconfig path (last line)
+	@bash $(CLUSTER)/kubeconfig.sh
+
+cluster-probe-image: ## print the name of a small image present on the node
+	@bash $(CLUSTER)/probe-image.sh
+
+images: ## build the operator and runner images and load them into the node
+	@QUIET=1 bash $(CLUSTER)/images.sh
+
+deploy: ## install Updraft into the local cluster
+	@QUIET=1 bash $(CLUSTER)/deploy.sh
+
+e2e: cluster-up images deploy ## end-to-end tests against the local cluster
+	@UPDRAFT_KUBECONFIG=$$(bash $(CLUSTER)/kubeconfig.sh | tail -1) $(PY) -m pytest -q -m e2e tests/e2e
+
+kind-up: ## (needs Docker) a kind cluster with the same images and chart
+	@bash hack/kind/up.sh
