@@ -1,0 +1,110 @@
+"""Operator settings: read once at start-up from the environment (the chart sets them), then passed
+down as a frozen value. Nothing else in the operator reads os.environ."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+GROUP = "updraft.dev"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the operator cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    namespace: str | None = None  # None: watch every namespace
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    runner_image: str = "updraft.local/runner:dev"
+    runner_images: Mapping[str, str] = field(default_factory=dict)  # engineVersion -> image
+    runner_image_pull_policy: str = "IfNotPresent"
+    runner_env: Mapping[str, str] = field(default_factory=dict)  # e.g. AWS_ENDPOINT_URL
+    runner_resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
+    )
+    task_api_url: str = ""
+    task_api_port: int = 8081
+    operator_pod_labels: Mapping[str, str] = field(default_factory=lambda: {"app.kubernetes.io/name": "updraft-operator"})
+    operator_namespace: str = "updraft-system"
+    max_workflows: int = 100
+    max_versions: int = 50
+    max_concurrent_runs: int = 100
+    max_active_runs_limit: int = 20
+    pod_cleanup_delay_s: int = 300
+    schedule_starting_deadline_s: int = 300
+    metrics_port: int = 8080
+    default_egress: tuple[Mapping[str, object], ...] = ()
+
+    def image_for(self, engine_version: int | None) -> str:
+        if engine_version is not None and str(engine_version) in self.runner_images:
+            return self.runner_images[str(engine_version)]
+        return self.runner_image
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected an integer") from None
+    if value < 0:
+        raise ConfigError(f"{name}={raw!r}: must not be negative")
+    return value
+
+
+def _json(env: Mapping[str, str], name: str, default: object) -> object:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{name}: not valid JSON ({e.msg} at position {e.pos})") from None
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from UPDRAFT_* variables; unknown values keep the defaults."""
+    env = os.environ if env is None else env
+    d = Settings()
+    runner_env = _json(env, "UPDRAFT_RUNNER_ENV", {})
+    images = _json(env, "UPDRAFT_RUNNER_IMAGES", {})
+    resources = _json(env, "UPDRAFT_RUNNER_RESOURCES", d.runner_resources)
+    labels = _json(env, "UPDRAFT_OPERATOR_POD_LABELS", d.operator_pod_labels)
+    for name, value in (("UPDRAFT_RUNNER_ENV", runner_env), ("UPDRAFT_RUNNER_IMAGES", images),
+                        ("UPDRAFT_RUNNER_RESOURCES", resources), ("UPDRAFT_OPERATOR_POD_LABELS", labels)):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: expected a JSON object")
+    egress = _json(env, "UPDRAFT_DEFAULT_EGRESS", [])
+    if not isinstance(egress, list):
+        raise ConfigError("UPDRAFT_DEFAULT_EGRESS: expected a JSON list")
+    return Settings(
+        namespace=env.get("UPDRAFT_WATCH_NAMESPACE") or None,
+        region=env.get("UPDRAFT_REGION", d.region),
+        account_id=env.get("UPDRAFT_ACCOUNT_ID", d.account_id),
+        runner_image=env.get("UPDRAFT_RUNNER_IMAGE", d.runner_image),
+        runner_images={str(k): str(v) for k, v in images.items()},  # type: ignore[union-attr]
+        runner_image_pull_policy=env.get("UPDRAFT_RUNNER_IMAGE_PULL_POLICY", d.runner_image_pull_policy),
+        runner_env={str(k): str(v) for k, v in runner_env.items()},  # type: ignore[union-attr]
+        runner_resources=resources,  # type: ignore[arg-type]
+        task_api_url=env.get("UPDRAFT_TASK_API_URL", d.task_api_url),
+        task_api_port=_int(env, "UPDRAFT_TASK_API_PORT", d.task_api_port),
+        operator_pod_labels=labels,  # type: ignore[arg-type]
+        operator_namespace=env.get("UPDRAFT_OPERATOR_NAMESPACE", d.operator_namespace),
+        max_workflows=_int(env, "UPDRAFT_MAX_WORKFLOWS", d.max_workflows),
+        max_versions=_int(env, "UPDRAFT_MAX_VERSIONS", d.max_versions),
+        max_concurrent_runs=_int(env, "UPDRAFT_MAX_CONCURRENT_RUNS", d.max_concurrent_runs),
+        max_active_runs_limit=_int(env, "UPDRAFT_MAX_ACTIVE_RUNS_LIMIT", d.max_active_runs_limit),
+        pod_cleanup_delay_s=_int(env, "UPDRAFT_POD_CLEANUP_DELAY_SECONDS", d.pod_cleanup_delay_s),
+        schedule_starting_deadline_s=_int(env, "UPDRAFT_SCHEDULE_STARTING_DEADLINE_SECONDS", d.schedule_starting_deadline_s),
+        metrics_port=_int(env, "UPDRAFT_METRICS_PORT", d.metrics_port),
+        default_egress=tuple(egress),
+    )

@@ -1,0 +1,171 @@
+"""A thin, uniform REST adapter over the Kubernetes API for the handful of kinds Updraft touches.
+
+Bodies are plain dicts (the pure builders produce them), so one generic client is enough:
+create / get / list / merge-patch / patch-status / delete by kind. Creating an object that already
+exists is success (`Created.existed`), which is what makes every write idempotent and a restarted
+operator safe. Errors are this module's own (`NotFound`, `Conflict`, `Invalid`, `KubeError`) so
+callers never see the HTTP client's types.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
+
+
+@dataclass(frozen=True)
+class Kind:
+    group: str  # "" for the core group
+    version: str
+    plural: str
+    namespaced: bool = True
+
+    def path(self, namespace: str | None, name: str | None = None, sub: str | None = None) -> str:
+        base = f"/api/{self.version}" if not self.group else f"/apis/{self.group}/{self.version}"
+        if self.namespaced and namespace is not None:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        if name is not None:
+            base += f"/{name}"
+        if sub is not None:
+            base += f"/{sub}"
+        return base
+
+
+KINDS: dict[str, Kind] = {
+    "Workflow": Kind("updraft.dev", "v1alpha1", "workflows"),
+    "WorkflowRun": Kind("updraft.dev", "v1alpha1", "workflowruns"),
+    "WorkflowVersion": Kind("updraft.dev", "v1alpha1", "workflowversions"),
+    "Pod": Kind("", "v1", "pods"),
+    "Secret": Kind("", "v1", "secrets"),
+    "ConfigMap": Kind("", "v1", "configmaps"),
+    "ServiceAccount": Kind("", "v1", "serviceaccounts"),
+    "Event": Kind("", "v1", "events"),
+    "Namespace": Kind("", "v1", "namespaces", namespaced=False),
+    "NetworkPolicy": Kind("networking.k8s.io", "v1", "networkpolicies"),
+    "SecurityGroupPolicy": Kind("vpcresources.k8s.aws", "v1beta1", "securitygrouppolicies"),
+    "CustomResourceDefinition": Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", namespaced=False),
+    "Lease": Kind("coordination.k8s.io", "v1", "leases"),
+}
+
+
+class KubeError(Exception):
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status, self.reason, self.message = status, reason, message
+
+
+class NotFound(KubeError):
+    pass
+
+
+class Conflict(KubeError):
+    """AlreadyExists on create, or a resourceVersion conflict on update."""
+
+
+class Invalid(KubeError):
+    """The API server rejected the object (schema, CEL rule, admission)."""
+
+
+def _error(e: ApiException) -> KubeError:
+    try:
+        status = json.loads(e.body or "{}")
+    except (TypeError, ValueError):
+        status = {}
+    message = status.get("message") or str(e.reason)
+    reason = status.get("reason") or str(e.reason)
+    cls = {404: NotFound, 409: Conflict, 422: Invalid}.get(e.status or 0, KubeError)
+    return cls(e.status or 0, reason, message)
+
+
+@dataclass(frozen=True)
+class Created:
+    body: Mapping[str, Any]
+    existed: bool  # True: an object of that name was already there (idempotent create)
+
+
+class Kube:
+    """Generic CRUD over `KINDS`. One instance per ApiClient; cheap to share."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+
+    async def _call(self, method: str, path: str, body: Any = None, query: list[tuple[str, Any]] | None = None,
+                    content_type: str = "application/json") -> Any:
+        try:
+            data = await self.api.call_api(
+                path, method, query_params=query or [], body=body,
+                header_params={"Accept": "application/json", "Content-Type": content_type},
+                auth_settings=["BearerToken"], response_types_map={200: "object", 201: "object", 202: "object"},
+                _return_http_data_only=True,
+            )
+        except ApiException as e:
+            raise _error(e) from None
+        return data
+
+    async def create(self, body: Mapping[str, Any], namespace: str | None = None) -> Created:
+        kind = KINDS[body["kind"]]
+        ns = namespace or body.get("metadata", {}).get("namespace")
+        try:
+            return Created(await self._call("POST", kind.path(ns), body), existed=False)
+        except Conflict:
+            return Created(await self.get(body["kind"], body["metadata"]["name"], ns), existed=True)
+
+    async def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        return await self._call("GET", KINDS[kind].path(namespace, name))
+
+    async def get_or_none(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        try:
+            return await self.get(kind, name, namespace)
+        except NotFound:
+            return None
+
+    async def list(self, kind: str, namespace: str | None = None, labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        query = []
+        if labels:
+            query.append(("labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
+        result = await self._call("GET", KINDS[kind].path(namespace), query=query)
+        return list(result.get("items", []))
+
+    async def patch(self, kind: str, name: str, namespace: str | None, patch: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._call("PATCH", KINDS[kind].path(namespace, name), patch,
+                                content_type="application/merge-patch+json")
+
+    async def patch_status(self, kind: str, name: str, namespace: str | None, status: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._call("PATCH", KINDS[kind].path(namespace, name, "status"), {"status": status},
+                                content_type="application/merge-patch+json")
+
+    async def delete(self, kind: str, name: str, namespace: str | None = None, grace_seconds: int | None = None) -> bool:
+        """Delete; False when it was already gone."""
+        query = [("gracePeriodSeconds", grace_seconds)] if grace_seconds is not None else []
+        try:
+            await self._call("DELETE", KINDS[kind].path(namespace, name), {"propagationPolicy": "Background"}, query)
+            return True
+        except NotFound:
+            return False
+
+    async def exists_kind(self, kind: str) -> bool:
+        """Whether the API serves `kind` (e.g. SecurityGroupPolicy only with the AWS VPC CNI)."""
+        k = KINDS[kind]
+        try:
+            resources = await self._call("GET", f"/apis/{k.group}/{k.version}" if k.group else f"/api/{k.version}")
+        except KubeError:
+            return False
+        return any(r.get("name") == k.plural for r in resources.get("resources", []))
+
+
+async def connect(kubeconfig: str | None = None) -> client.ApiClient:
+    """An ApiClient from a kubeconfig file, else the in-cluster service account."""
+    cfg = client.Configuration()
+    if kubeconfig:
+        await config.load_kube_config(config_file=kubeconfig, client_configuration=cfg)
+    else:
+        try:
+            config.load_incluster_config(client_configuration=cfg)
+        except config.ConfigException:
+            await config.load_kube_config(client_configuration=cfg)
+    return client.ApiClient(cfg)
