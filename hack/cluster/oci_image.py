@@ -7,6 +7,7 @@ from the `io.containerd.image.name` annotation, so pods can refer to it verbatim
 
     oci_image.py OUT.tar NAME --file SRC:DEST[:MODE] ... [--symlink LINK:TARGET ...]
                  [--entrypoint JSON] [--cmd JSON] [--user U] [--env K=V ...]
+    oci_image.py OUT.tar NAME --from-layer ROOTFS.tar ...
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def write_image(out_path: str, name: str, layer: bytes, config: dict) -> None:
             "architecture": "amd64",
             "os": "linux",
             "config": config,
+            "created": "1970-01-01T00:00:00Z",
+            "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "hack/cluster/oci_image.py"}],
             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
         }
         cfg_bytes = json.dumps(cfg, sort_keys=True).encode()
@@ -109,6 +112,7 @@ def main() -> None:
     p.add_argument("--cmd", type=json.loads)
     p.add_argument("--user")
     p.add_argument("--env", action="append", default=[])
+    p.add_argument("--from-layer", help="use this uncompressed tar as the layer (no --file/--symlink)")
     a = p.parse_args()
     files = []
     for spec in a.file:
@@ -122,7 +126,8 @@ def main() -> None:
         config["Cmd"] = a.cmd
     if a.user:
         config["User"] = a.user
-    write_image(a.out, a.name, build_layer(files, links), config)
+    layer = Path(a.from_layer).read_bytes() if a.from_layer else build_layer(files, links)
+    write_image(a.out, a.name, layer, config)
 
 
 if __name__ == "__main__":

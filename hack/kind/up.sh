@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Docker path: a kind cluster with the same images (built with `docker build` from the same
+# Dockerfiles, on the public Python base) and the same CRDs/chart as the local harness.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+for tool in docker kind kubectl; do
+  command -v "$tool" >/dev/null || { echo "kind-up needs $tool on PATH" >&2; exit 1; }
+done
+kind get clusters 2>/dev/null | grep -qx updraft || kind create cluster --config hack/kind/kind-config.yaml
+docker build -t updraft.local/operator:dev .
+docker build -f runner-image/Dockerfile -t updraft.local/runner:dev .
+kind load docker-image --name updraft updraft.local/operator:dev updraft.local/runner:dev
+kubectl --context kind-updraft apply --server-side -f crds/
+if [ -d charts/updraft ] && command -v helm >/dev/null; then
+  helm --kube-context kind-updraft upgrade --install updraft charts/updraft -n updraft-system --create-namespace \
+    --set image.repository=updraft.local/operator --set image.tag=dev \
+    --set runner.image=updraft.local/runner:dev --wait
+fi
+echo "kind cluster 'updraft' ready: kubectl --context kind-updraft get workflows -A"
