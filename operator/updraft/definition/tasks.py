@@ -1,0 +1,214 @@
+"""Validation of one task: operator allowlist, the guide's task-level rules, sensors, and the
+split between what Updraft honours, what it ignores (with a warning) and what it refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from updraft.definition import allowlist, parameters, values
+from updraft.definition.limits import Limits
+from updraft.definition.model import TRIGGER_RULES
+
+Report = Callable[[str, str, str], None]  # (path, rule, message)
+
+# Operators people reach for that have a supported counterpart.
+_HINTS = {
+    "RedshiftSQLOperator": "RedshiftDataOperator (SQL through the Redshift Data API)",
+    "SQLExecuteQueryOperator": "RedshiftDataOperator or AthenaOperator",
+    "DummyOperator": "airflow.providers.standard.operators.empty.EmptyOperator",
+}
+
+SENSOR_DEFAULT_POKE = timedelta(seconds=60)
+SENSOR_DEFAULT_TIMEOUT = timedelta(days=7)
+
+
+@dataclass
+class TaskDraft:
+    """A task after its own checks, before the graph is resolved."""
+
+    key: str
+    operator: str
+    dependencies: list[str] = field(default_factory=list)
+    group: str | None = None
+    retries: int = 0
+    retry_delay: timedelta = timedelta(seconds=300)
+    retry_exponential_backoff: bool = False
+    max_retry_delay: timedelta | None = None
+    execution_timeout: timedelta | None = None
+    trigger_rule: str = "all_success"
+    mode: str | None = None
+    poke_interval: timedelta | None = None
+    sensor_timeout: timedelta | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    normalized: dict[str, Any] = field(default_factory=dict)
+
+
+def json_safe(value: Any, path: str, error: Report) -> Any:
+    """Operator arguments as JSON-safe data; typed values must be allowlisted."""
+    if values.is_typed(value):
+        try:
+            values.check_typed(value)
+        except values.ValueProblem as p:
+            error(path, p.rule, p.message)
+        return dict(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, f"{path}.{k}", error) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, f"{path}[{i}]", error) for i, v in enumerate(value)]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    error(path, "value-type", f"unsupported value of type {type(value).__name__}")
+    return None
+
+
+def _duration(raw: Any, path: str, error: Report, *, numbers: bool = True) -> timedelta | None:
+    try:
+        return values.to_timedelta(raw, numbers_allowed=numbers)
+    except values.ValueProblem as p:
+        error(path, p.rule, p.message)
+        return None
+
+
+def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dates: dict[str, Any],
+               limits: Limits, error: Report, warn: Report) -> TaskDraft | None:
+    if not isinstance(conf, dict):
+        error(path, "task-form", "a task must be a mapping of parameters")
+        return None
+    merged = {**defaults, **conf}
+    op_raw = merged.get("operator")
+    if not isinstance(op_raw, str) or not op_raw:
+        error(f"{path}.operator", "operator-required", "every task needs an operator (full import path or class name)")
+        return None
+    operator = allowlist.resolve(op_raw)
+    if operator is None:
+        name = op_raw.rsplit(".", 1)[-1]
+        hint = allowlist.supported().get(name)
+        more = f"; did you mean {hint}?" if hint else " (see the guide's \"Supported operators\")"
+        if name in _HINTS:
+            more = f"; use {_HINTS[name]} instead"
+        if name in ("PythonOperator", "BashOperator", "PythonVirtualenvOperator", "BranchPythonOperator"):
+            more = ": Python and shell code do not run in MWAA Serverless workflows; use an AWS operator"
+        error(f"{path}.operator", "operator-not-supported", f"operator {op_raw!r} is not supported{more}")
+        return None
+    draft = TaskDraft(key=key, operator=operator)
+    norm: dict[str, Any] = {"operator": operator}
+
+    for k, v in merged.items():
+        kp = f"{path}.{k}"
+        from_defaults = k not in conf
+        if k in ("operator", "task_id"):
+            continue
+        if parameters.refuses_code(k):
+            error(kp, "code-reference", f"{k} would load Python code, which workflows may not do")
+        elif k in ("dependencies", "depends_on"):
+            if not isinstance(v, list) or not all(isinstance(d, str) for d in v):
+                error(kp, "dependencies-form", "dependencies must be a list of task ids")
+            else:
+                draft.dependencies.extend(v)
+        elif k == "task_group_name":
+            if not isinstance(v, str):
+                error(kp, "task-group-form", "task_group_name must be a group name")
+            else:
+                draft.group = v
+        elif k == "retries":
+            if isinstance(v, bool) or not isinstance(v, int):
+                error(kp, "retries-type", f"retries must be a whole number, got {v!r}")
+            elif not 0 <= v <= limits.max_retries:
+                error(kp, "retries-range", f"retries must be between 0 and {limits.max_retries}, got {v}")
+            else:
+                draft.retries = v
+        elif k == "retry_delay":
+            td = _duration(v, kp, error)
+            if td is not None:
+                if not timedelta(0) <= td <= timedelta(seconds=limits.max_retry_delay_s):
+                    error(kp, "retry-delay-range",
+                          f"retry_delay must be between 0 and {limits.max_retry_delay_s} seconds, got {td.total_seconds():g}")
+                else:
+                    draft.retry_delay = td
+        elif k == "execution_timeout":
+            if v is None:
+                continue
+            td = _duration(v, kp, error)
+            if td is not None:
+                if td <= timedelta(0) or td > timedelta(seconds=limits.max_execution_timeout_s):
+                    error(kp, "execution-timeout-range",
+                          f"execution_timeout must be more than 0 and at most {limits.max_execution_timeout_s} seconds, "
+                          f"got {td.total_seconds():g}")
+                else:
+                    draft.execution_timeout = td
+        elif k == "trigger_rule":
+            if v not in TRIGGER_RULES:
+                error(kp, "trigger-rule", f"unknown trigger_rule {v!r} (one of: {', '.join(TRIGGER_RULES)})")
+            else:
+                draft.trigger_rule = v
+        elif k == "retry_exponential_backoff":
+            if not isinstance(v, bool):
+                error(kp, "boolean", "retry_exponential_backoff must be true or false")
+            else:
+                draft.retry_exponential_backoff = v
+        elif k == "max_retry_delay":
+            if v is not None:
+                draft.max_retry_delay = _duration(v, kp, error)
+        elif k in parameters.AWS_CONTROLLED:
+            if k == "aws_conn_id":
+                norm["aws_conn_id"] = None  # the default credential chain: the workflow's role
+                if v not in ("aws_default", None):
+                    warn(kp, "aws-controlled", f"aws_conn_id {v!r} is ignored: tasks use the workflow's role")
+            elif v is not None:
+                why = "comes from the environment" if k == "region_name" else "is not supported"
+                warn(kp, "aws-controlled", f"{k} {why}; the value is ignored")
+        elif k in ("start_date", "end_date"):
+            if not from_defaults and v is not None and not _same_instant(v, dag_dates.get(k)):
+                warn(kp, "ignored-parameter", f"task-level {k} is not supported and is ignored (the workflow's applies)")
+        elif k in parameters.TASK_IGNORED:
+            if not parameters.is_default(parameters.TASK_IGNORED, k, v) and not from_defaults:
+                warn(kp, "ignored-parameter", f"{k} is not supported by MWAA Serverless and is ignored")
+        elif k == "deferrable":
+            if v:
+                warn(kp, "deferrable", "deferrable is not supported: the task runs in its pod until done")
+            norm["deferrable"] = False
+        elif from_defaults and k in parameters.DEFAULT_ARGS_ALLOWED:
+            continue  # a default_args key the operator does not take (e.g. owner)
+        else:
+            safe = json_safe(v, kp, error)
+            draft.arguments[k] = safe
+            norm[k] = safe
+
+    if allowlist.is_sensor(operator):
+        mode = merged.get("mode", "poke")
+        if mode not in ("poke", "reschedule"):
+            error(f"{path}.mode", "sensor-mode", f"sensor mode must be poke or reschedule, got {mode!r}")
+            mode = "poke"
+        draft.mode = mode
+        poke = merged.get("poke_interval")
+        draft.poke_interval = SENSOR_DEFAULT_POKE if poke is None else _duration(poke, f"{path}.poke_interval", error)
+        timeout = merged.get("timeout")
+        draft.sensor_timeout = SENSOR_DEFAULT_TIMEOUT if timeout is None else _duration(timeout, f"{path}.timeout", error)
+
+    norm.update({
+        "retries": draft.retries,
+        "retry_delay": values.encode_timedelta(draft.retry_delay),
+        "trigger_rule": draft.trigger_rule,
+        "retry_exponential_backoff": draft.retry_exponential_backoff,
+    })
+    if draft.execution_timeout is not None:
+        norm["execution_timeout"] = values.encode_timedelta(draft.execution_timeout)
+    if draft.max_retry_delay is not None:
+        norm["max_retry_delay"] = values.encode_timedelta(draft.max_retry_delay)
+    if draft.group is not None:
+        norm["task_group_name"] = draft.group
+    draft.normalized = norm
+    return draft
+
+
+def _same_instant(value: Any, dag_value: Any) -> bool:
+    if dag_value is None:
+        return False
+    try:
+        return values.to_datetime(value, None) == dag_value
+    except values.ValueProblem:
+        return False
