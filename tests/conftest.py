@@ -16,6 +16,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+# Airflow reads its configuration when first imported: give every test process a private, empty
+# AIRFLOW_HOME and no telemetry before any test can import it.
+os.environ.setdefault("AIRFLOW_HOME", os.path.join(__import__("tempfile").mkdtemp(prefix="updraft-airflow-"), "home"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY", "False")
+os.environ.setdefault("SCARF_NO_ANALYTICS", "True")
+os.environ.setdefault("DO_NOT_TRACK", "True")
+
 
 def _required(name: str) -> bool:
     return os.environ.get(name, "") == "1"

@@ -111,3 +111,17 @@ def encode_datetime(dt: datetime) -> dict[str, Any]:
         if getattr(u, f):
             out[f] = getattr(u, f)
     return out
+
+
+def materialize(value: Any) -> Any:
+    """Replace the (already validated) `__type__` dicts with real timedelta/datetime objects: what
+    dag-factory's YAML loader would produce, without ever letting it import anything."""
+    if is_typed(value):
+        check_typed(value)
+        fields = {k: v for k, v in value.items() if k != "__type__"}
+        return timedelta(**fields) if value["__type__"] == TIMEDELTA else datetime(**fields)  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        return {k: materialize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [materialize(v) for v in value]
+    return value
