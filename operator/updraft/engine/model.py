@@ -1,0 +1,160 @@
+"""The run engine's inputs and outputs (pure data).
+
+RunStatus is what lives in a WorkflowRun's `status`: `from_dict`/`to_dict` convert to the CR's
+camelCase form, so the engine can start from whatever an earlier operator process wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+
+class RunState:
+    STARTING, QUEUED, RUNNING = "STARTING", "QUEUED", "RUNNING"
+    SUCCESS, FAILED, TIMEOUT = "SUCCESS", "FAILED", "TIMEOUT"
+    STOPPING, STOPPED = "STOPPING", "STOPPED"
+    FINAL = frozenset({SUCCESS, FAILED, TIMEOUT, STOPPED})
+
+
+class TaskState:
+    """The API model's TaskInstanceStatus values, plus SKIPPED (Airflow's skipped: the trigger rule
+    or the operator decided the task does not run; the API reports it as NONE)."""
+
+    NONE, QUEUED, SCHEDULED, RUNNING = "NONE", "QUEUED", "SCHEDULED", "RUNNING"
+    SUCCESS, FAILED, UPSTREAM_FAILED = "SUCCESS", "FAILED", "UPSTREAM_FAILED"
+    UP_FOR_RETRY, UP_FOR_RESCHEDULE = "UP_FOR_RETRY", "UP_FOR_RESCHEDULE"
+    CANCELLED, TIMEOUT, SKIPPED = "CANCELLED", "TIMEOUT", "SKIPPED"
+    FINAL = frozenset({SUCCESS, FAILED, UPSTREAM_FAILED, CANCELLED, TIMEOUT, SKIPPED})
+    ACTIVE = frozenset({QUEUED, RUNNING})  # a pod exists (or is being made) for the attempt
+    WAITING = frozenset({UP_FOR_RETRY, UP_FOR_RESCHEDULE})
+
+
+def _ts(v: datetime | None) -> str | None:
+    return None if v is None else v.strftime("%Y-%m-%dT%H:%M:%SZ") if v.microsecond == 0 else v.isoformat()
+
+
+def _parse_ts(v: Any) -> datetime | None:
+    if not v:
+        return None
+    return datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class TaskInstance:
+    task_id: str
+    status: str = TaskState.NONE
+    attempt: int = 0  # the try number of the latest attempt; 0: never started
+    reschedules: int = 0  # sensor re-launches within the current attempt
+    infra_retries: int = 0  # attempts lost to the infrastructure (not counted against retries)
+    pod_name: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+
+    def to_dict(self, task_instance_id: str, log_stream: str) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "taskInstanceId": task_instance_id, "taskId": self.task_id, "attemptNumber": self.attempt,
+            "status": self.status, "startedAt": _ts(self.started_at), "endedAt": _ts(self.ended_at),
+            "podName": self.pod_name, "errorMessage": self.error, "logStream": log_stream,
+            "rescheduleCount": self.reschedules, "infraRetries": self.infra_retries,
+            "nextAttemptAt": _ts(self.next_attempt_at),
+        }
+        return {k: v for k, v in d.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TaskInstance:
+        return cls(task_id=d["taskId"], status=d.get("status", TaskState.NONE), attempt=int(d.get("attemptNumber", 0)),
+                   reschedules=int(d.get("rescheduleCount", 0)), infra_retries=int(d.get("infraRetries", 0)),
+                   pod_name=d.get("podName"), started_at=_parse_ts(d.get("startedAt")),
+                   ended_at=_parse_ts(d.get("endedAt")), next_attempt_at=_parse_ts(d.get("nextAttemptAt")),
+                   error=d.get("errorMessage"))
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    run_state: str = RunState.STARTING
+    started_on: datetime | None = None
+    completed_on: datetime | None = None
+    error_message: str | None = None
+    tasks: Mapping[str, TaskInstance] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> int | None:
+        if self.started_on is None or self.completed_on is None:
+            return None
+        return int((self.completed_on - self.started_on).total_seconds())
+
+    def with_task(self, ti: TaskInstance) -> RunStatus:
+        return replace(self, tasks={**self.tasks, ti.task_id: ti})
+
+    def to_dict(self, workflow: str, run_id: str) -> dict[str, Any]:
+        tis = [ti.to_dict(task_instance_id(run_id, ti.task_id),
+                          log_stream(workflow, run_id, ti.task_id, max(ti.attempt, 1))) for ti in self.tasks.values()]
+        d = {"runState": self.run_state, "startedOn": _ts(self.started_on), "completedOn": _ts(self.completed_on),
+             "duration": self.duration, "errorMessage": self.error_message, "taskInstances": tis}
+        return {k: v for k, v in d.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> RunStatus:
+        d = d or {}
+        tasks = {t["taskId"]: TaskInstance.from_dict(t) for t in d.get("taskInstances") or [] if "taskId" in t}
+        return cls(run_state=d.get("runState") or RunState.STARTING, started_on=_parse_ts(d.get("startedOn")),
+                   completed_on=_parse_ts(d.get("completedOn")), error_message=d.get("errorMessage"), tasks=tasks)
+
+
+def task_instance_id(run_id: str, task_id: str) -> str:
+    """Stable id of a task instance within a run (the API's TaskInstanceId)."""
+    return f"{run_id}.{task_id}"
+
+
+def log_stream(workflow: str, run_id: str, task_id: str, attempt: int) -> str:
+    """As MWAA Serverless names task log streams."""
+    return f"workflow_id={workflow}/run_id={run_id}/task_id={task_id}/attempt={attempt}.log"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the runner reports for an attempt (its termination message; see engine/outcome.py)."""
+
+    state: str  # success | failed | up_for_retry | up_for_reschedule | skipped | timeout
+    error: str | None = None
+    reschedule_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ObservedPod:
+    name: str
+    task_id: str
+    attempt: int
+    reschedule: int = 0
+    phase: str = "Pending"  # Pending | Running | Succeeded | Failed | Unknown
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    deleted: bool = False  # deletionTimestamp set
+    exit_code: int | None = None
+    reason: str | None = None  # pod status reason (Evicted, DeadlineExceeded, ...) or container reason
+    disruption: str | None = None  # DisruptionTarget condition reason (PreemptionByScheduler, DeletionByTaintManager...)
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class RunView:
+    name: str
+    workflow: str
+    created_at: datetime
+    status: RunStatus
+    stop_requested: bool = False
+    admitted: bool = True  # a concurrency slot is granted (decided outside the engine)
+    definition_error: str | None = None
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_infra_retries: int = 3
+    timeout_grace: timedelta = timedelta(seconds=30)  # the pod's own deadline fires first
+    cleanup_delay: timedelta = timedelta(minutes=5)
+    default_task_timeout: timedelta = timedelta(hours=1)  # the quota when a task sets none

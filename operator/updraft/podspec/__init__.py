@@ -1,0 +1,1 @@
+"""Task pod manifests (pure): names, labels, security context, AWS web-identity wiring."""
