@@ -1,0 +1,155 @@
+"""The pod of one task attempt (pure): `build_pod(PodInputs) -> dict`.
+
+What every task pod gets, whatever the workflow says:
+- the workflow's ServiceAccount, with no Kubernetes API token mounted;
+- AWS web identity wired in the pod itself (projected token for audience sts.amazonaws.com,
+  AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_REGION), so it works with or without the EKS
+  webhook on any cluster whose service-account issuer AWS trusts;
+- restricted pod security: non-root, no privilege escalation, no capabilities, seccomp
+  RuntimeDefault, read-only root with an emptyDir at /tmp;
+- restartPolicy Never and activeDeadlineSeconds from execution_timeout: one pod is one attempt;
+- the runner's report in the termination message (see engine/outcome.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from updraft.definition.model import Task
+from updraft.podspec import naming
+
+TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+TOKEN_AUDIENCE = "sts.amazonaws.com"
+RUNNER_UID = 50000
+DEADLINE_GRACE = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class PodInputs:
+    namespace: str
+    workflow: str
+    run_name: str
+    run_uid: str
+    version: str
+    task: Task
+    attempt: int
+    image: str
+    service_account: str
+    role_arn: str
+    region: str
+    logical_date: datetime
+    reschedule: int = 0
+    image_pull_policy: str = "IfNotPresent"
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    task_api_url: str = ""
+    token_secret: str | None = None  # Secret holding this attempt's task-API token (key "token")
+    default_timeout: timedelta = timedelta(hours=1)
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+
+
+def labels(workflow: str, run: str, task_id: str, attempt: int) -> dict[str, str]:
+    return {
+        naming.LABEL_MANAGED: naming.MANAGED_BY,
+        naming.LABEL_WORKFLOW: naming.label_value(workflow),
+        naming.LABEL_RUN: naming.label_value(run),
+        naming.LABEL_TASK: naming.label_value(task_id),
+        naming.LABEL_ATTEMPT: str(attempt),
+    }
+
+
+def _env(i: PodInputs) -> list[dict[str, Any]]:
+    plain = {
+        "AWS_ROLE_ARN": i.role_arn,
+        "AWS_WEB_IDENTITY_TOKEN_FILE": f"{TOKEN_DIR}/token",
+        "AWS_ROLE_SESSION_NAME": naming.label_value(f"updraft-{i.workflow}-{i.task.task_id}")[:64],
+        "AWS_REGION": i.region,
+        "AWS_DEFAULT_REGION": i.region,
+        "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+        "UPDRAFT_WORKFLOW": i.workflow,
+        "UPDRAFT_RUN": i.run_name,
+        "UPDRAFT_VERSION": i.version,
+        "UPDRAFT_TASK_ID": i.task.task_id,
+        "UPDRAFT_ATTEMPT": str(i.attempt),
+        "UPDRAFT_RESCHEDULE": str(i.reschedule),
+        "UPDRAFT_LOGICAL_DATE": i.logical_date.isoformat(),
+        "UPDRAFT_TASK_API_URL": i.task_api_url,
+        "UPDRAFT_POD_NAME": naming.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule),
+    }
+    # operator-wide extras (e.g. AWS_ENDPOINT_URL) may not override the identity wiring
+    for k, v in i.extra_env.items():
+        plain.setdefault(k, v)
+    env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in plain.items()]
+    if i.token_secret:
+        env.append({"name": "UPDRAFT_TASK_TOKEN",
+                    "valueFrom": {"secretKeyRef": {"name": i.token_secret, "key": "token"}}})
+    return env
+
+
+def build_pod(i: PodInputs) -> dict[str, Any]:
+    name = naming.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule)
+    timeout = i.task.execution_timeout or i.default_timeout
+    container: dict[str, Any] = {
+        "name": "task",
+        "image": i.image,
+        "imagePullPolicy": i.image_pull_policy,
+        "env": _env(i),
+        "resources": {k: dict(v) for k, v in i.resources.items()},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "aws-iam-token", "mountPath": TOKEN_DIR, "readOnly": True},
+        ],
+    }
+    spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "serviceAccountName": i.service_account,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "activeDeadlineSeconds": int(math.ceil((timeout + DEADLINE_GRACE).total_seconds())),
+        "terminationGracePeriodSeconds": 30,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUNNER_UID,
+            "runAsGroup": RUNNER_UID,
+            "fsGroup": RUNNER_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [
+            {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+            {"name": "aws-iam-token", "projected": {"defaultMode": 0o440, "sources": [
+                {"serviceAccountToken": {"audience": TOKEN_AUDIENCE, "expirationSeconds": 86400, "path": "token"}}]}},
+        ],
+    }
+    if i.node_selector:
+        spec["nodeSelector"] = dict(i.node_selector)
+    if i.tolerations:
+        spec["tolerations"] = [dict(t) for t in i.tolerations]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": i.namespace,
+            "labels": labels(i.workflow, i.run_name, i.task.task_id, i.attempt),
+            "annotations": {naming.ANNOTATION_TASK_ID: i.task.task_id,
+                            naming.ANNOTATION_RESCHEDULE: str(i.reschedule),
+                            "updraft.dev/version": i.version},
+            "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "name": i.run_name,
+                                 "uid": i.run_uid, "controller": True, "blockOwnerDeletion": True}],
+        },
+        "spec": spec,
+    }
