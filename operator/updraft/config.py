@@ -41,6 +41,8 @@ class Settings:
     schedule_starting_deadline_s: int = 300
     metrics_port: int = 8080
     default_egress: tuple[Mapping[str, object], ...] = ()
+    # Replaces the runner image's entrypoint. For tests with a stand-in image, not for production.
+    runner_command: tuple[str, ...] = ()
 
     def image_for(self, engine_version: int | None) -> str:
         if engine_version is not None and str(engine_version) in self.runner_images:
@@ -86,7 +88,11 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     egress = _json(env, "UPDRAFT_DEFAULT_EGRESS", [])
     if not isinstance(egress, list):
         raise ConfigError("UPDRAFT_DEFAULT_EGRESS: expected a JSON list")
+    command = _json(env, "UPDRAFT_RUNNER_COMMAND", [])
+    if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
+        raise ConfigError("UPDRAFT_RUNNER_COMMAND: expected a JSON list of strings")
     return Settings(
+        runner_command=tuple(command),
         namespace=env.get("UPDRAFT_WATCH_NAMESPACE") or None,
         region=env.get("UPDRAFT_REGION", d.region),
         account_id=env.get("UPDRAFT_ACCOUNT_ID", d.account_id),

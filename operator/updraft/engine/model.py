@@ -7,7 +7,7 @@ camelCase form, so the engine can start from whatever an earlier operator proces
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 
@@ -32,7 +32,7 @@ class TaskState:
 
 
 def _ts(v: datetime | None) -> str | None:
-    return None if v is None else v.strftime("%Y-%m-%dT%H:%M:%SZ") if v.microsecond == 0 else v.isoformat()
+    return None if v is None else v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_ts(v: Any) -> datetime | None:

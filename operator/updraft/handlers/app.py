@@ -1,0 +1,147 @@
+"""The kopf wiring: which events call which reconcile, and the operator's start-up.
+
+- Workflow create/update/resume -> reconcile_workflow (one status patch per call).
+- Workflow delete -> stop its runs, wait for them to end, then let Kubernetes remove what it owns.
+- A daemon per Workflow: the schedule timer. A daemon per WorkflowRun: the run loop, woken by
+  events of its pods and of the run itself, or by the engine's own timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from updraft.config import GROUP, VERSION, Settings
+from updraft.handlers import runs, scheduler, workflows
+from updraft.handlers.context import Context
+from updraft.podspec import naming
+
+log = logging.getLogger("updraft.operator")
+IDLE_RECHECK_S = 60.0
+
+
+def _ctx(memo: Any) -> Context:
+    return memo["ctx"]
+
+
+def post_event(obj: Any, type_: str, reason: str, message: str) -> None:
+    kopf.event(obj, type=type_, reason=reason, message=message[:1024])
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="updraft.dev")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="updraft.dev")
+    settings.persistence.finalizer = "updraft.dev/finalizer"
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.networking.request_timeout = 60
+    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+
+
+@kopf.on.create(GROUP, VERSION, "workflows")
+@kopf.on.update(GROUP, VERSION, "workflows", field="spec")
+@kopf.on.resume(GROUP, VERSION, "workflows")
+async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: Any) -> None:
+    ctx = _ctx(memo)
+    if body["metadata"].get("deletionTimestamp"):
+        return
+    status = await workflows.reconcile_workflow(ctx, body)
+    for key, value in status.items():
+        patch.status[key] = value
+    ctx.wakeups.wake("Workflow", body["metadata"]["namespace"], body["metadata"]["name"])
+
+
+@kopf.on.delete(GROUP, VERSION, "workflows")
+async def workflow_deleted(body: kopf.Body, name: str, namespace: str, patch: kopf.Patch, memo: Any, **_: Any) -> None:
+    ctx = _ctx(memo)
+    patch.status["workflowStatus"] = "DELETING"
+    unfinished = await workflows.stop_runs_before_delete(ctx, name, namespace)
+    if unfinished:
+        raise kopf.TemporaryError(f"waiting for {unfinished} run(s) to stop", delay=2)
+
+
+@kopf.daemon(GROUP, VERSION, "workflows", cancellation_timeout=3.0)
+async def workflow_scheduler(name: str, namespace: str, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+    ctx = _ctx(memo)
+    wake = ctx.wakeups.register("Workflow", namespace, name)
+    try:
+        while not stopped:
+            wake.clear()
+            workflow = await ctx.kube.get_or_none("Workflow", name, namespace)
+            if workflow is None or workflow["metadata"].get("deletionTimestamp"):
+                return
+            patch, nxt, _created = await scheduler.tick(ctx, workflow)
+            if patch:
+                await ctx.kube.patch_status("Workflow", name, namespace, patch)
+            delay = IDLE_RECHECK_S if nxt is None else (nxt - ctx.now()).total_seconds()
+            await _sleep(wake, max(0.0, min(delay, IDLE_RECHECK_S)))
+    finally:
+        ctx.wakeups.unregister("Workflow", namespace, name)
+
+
+@kopf.daemon(GROUP, VERSION, "workflowruns", cancellation_timeout=3.0)
+async def run_loop(name: str, namespace: str, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+    ctx = _ctx(memo)
+    key = naming.label_value(name)
+    wake = ctx.wakeups.register("WorkflowRun", namespace, key)
+    try:
+        while not stopped:
+            wake.clear()
+            decision = await runs.reconcile_run(ctx, namespace, name, post_event)
+            if decision is None or decision.done:
+                return
+            delay = IDLE_RECHECK_S
+            if decision.requeue_at is not None:
+                delay = (decision.requeue_at - ctx.now()).total_seconds()
+            await _sleep(wake, max(0.0, min(delay, IDLE_RECHECK_S)))
+    finally:
+        ctx.wakeups.unregister("WorkflowRun", namespace, key)
+
+
+async def _sleep(wake: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(wake.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
+
+
+@kopf.on.event("", "v1", "pods", labels={naming.LABEL_MANAGED: naming.MANAGED_BY})
+async def pod_event(meta: kopf.Meta, namespace: str, memo: Any, **_: Any) -> None:
+    run = (meta.get("labels") or {}).get(naming.LABEL_RUN)
+    if run:
+        _ctx(memo).wakeups.wake("WorkflowRun", namespace, run)
+
+
+@kopf.on.event(GROUP, VERSION, "workflowruns")
+async def run_event(name: str, namespace: str, memo: Any, **_: Any) -> None:
+    _ctx(memo).wakeups.wake("WorkflowRun", namespace, naming.label_value(name))
+
+
+async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_flag: Any = None) -> None:
+    """Run until stopped. Handlers see `Context` through kopf's memo."""
+    import boto3
+
+    from updraft.k8s.resources import Kube, connect
+
+    api = await connect(kubeconfig)
+    if kubeconfig:
+        # kopf reads the same kubeconfig through its own login handler
+        import os
+
+        os.environ["KUBECONFIG"] = kubeconfig
+    ctx = Context(settings=settings, kube=Kube(api), s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+    try:
+        await kopf.operator(
+            memo=kopf.Memo(ctx=ctx),
+            standalone=True,
+            clusterwide=settings.namespace is None,
+            namespaces=[settings.namespace] if settings.namespace else (),
+            stop_flag=stop_flag,
+        )
+    finally:
+        await api.close()

@@ -1,0 +1,151 @@
+"""One reconcile of a WorkflowRun: read the run, its workflow, version and pods; ask the engine;
+apply its actions; write the status once. Returns the engine's decision (for the daemon's timer)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from updraft.definition import TaskGraph
+from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, reconcile
+from updraft.engine.outcome import parse_outcome
+from updraft.handlers.context import Context
+from updraft.handlers.workflows import FINAL_RUN_STATES
+from updraft.isolation import object_name
+from updraft.k8s.resources import KubeError
+from updraft.podspec import naming
+from updraft.podspec.build import PodInputs, build_pod
+from updraft.quota import RunSlot, admitted
+
+log = logging.getLogger("updraft.runs")
+
+
+def _time(v: Any) -> datetime | None:
+    return datetime.fromisoformat(str(v).replace("Z", "+00:00")) if v else None
+
+
+def observe(pod: Mapping[str, Any]) -> ObservedPod:
+    """The engine's view of a pod object."""
+    meta, status = pod["metadata"], pod.get("status") or {}
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    container = next(iter(status.get("containerStatuses") or []), {})
+    terminated = (container.get("state") or {}).get("terminated") or {}
+    disruption = next((c.get("reason") for c in status.get("conditions") or [] if c.get("type") == "DisruptionTarget"
+                       and c.get("status") == "True"), None)
+    return ObservedPod(
+        name=meta["name"], task_id=annotations.get(naming.ANNOTATION_TASK_ID, labels.get(naming.LABEL_TASK, "")),
+        attempt=int(labels.get(naming.LABEL_ATTEMPT, "0")), reschedule=int(annotations.get(naming.ANNOTATION_RESCHEDULE, "0")),
+        phase=status.get("phase", "Pending"), created_at=_time(meta.get("creationTimestamp")),
+        started_at=_time(terminated.get("startedAt") or ((container.get("state") or {}).get("running") or {}).get("startedAt")
+                         or status.get("startTime")),
+        finished_at=_time(terminated.get("finishedAt")), deleted=bool(meta.get("deletionTimestamp")),
+        exit_code=terminated.get("exitCode"), reason=status.get("reason") or terminated.get("reason"),
+        disruption=disruption, outcome=parse_outcome(terminated.get("message")),
+    )
+
+
+async def _admitted(ctx: Context, run: Mapping[str, Any], graph: TaskGraph) -> bool:
+    ns = run["metadata"]["namespace"]
+    runs = await ctx.kube.list("WorkflowRun", ctx.settings.namespace)
+    slots, limits = [], {}
+    for r in runs:
+        wf = f"{r['metadata']['namespace']}/{r['spec'].get('workflowName')}"
+        slots.append(RunSlot(f"{r['metadata']['namespace']}/{r['metadata']['name']}", wf,
+                             _time(r["metadata"]["creationTimestamp"]) or ctx.now(),
+                             (r.get("status") or {}).get("runState", "")))
+    limits[f"{ns}/{run['spec']['workflowName']}"] = graph.max_active_runs
+    return f"{ns}/{run['metadata']['name']}" in admitted(slots, limits, ctx.settings.max_concurrent_runs)
+
+
+async def _resolve_version(ctx: Context, run: Mapping[str, Any], workflow: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    """(version id, error) for the run; (None, None) while the workflow has no version yet."""
+    status, spec = run.get("status") or {}, run["spec"]
+    version = status.get("workflowVersion") or spec.get("workflowVersion")
+    if version:
+        return version, None
+    if workflow is None:
+        return None, f"workflow {spec['workflowName']!r} not found"
+    wstatus = workflow.get("status") or {}
+    if wstatus.get("latestVersion"):
+        return wstatus["latestVersion"], None
+    invalid = next((c for c in wstatus.get("conditions") or [] if c.get("type") == "DefinitionValid"
+                    and c.get("status") == "False"), None)
+    if invalid is not None:
+        return None, invalid.get("message") or "the workflow definition is invalid"
+    return None, None
+
+
+async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any) -> Decision | None:
+    try:
+        run = await ctx.kube.get("WorkflowRun", name, namespace)
+    except KubeError:
+        return None
+    spec, old_status = run["spec"], run.get("status") or {}
+    run_id = name
+    wf_name = spec["workflowName"]
+    workflow = await ctx.kube.get_or_none("Workflow", wf_name, namespace)
+    now = ctx.now()
+    extra: dict[str, Any] = {"runId": run_id}
+
+    if workflow is not None and not any(o.get("uid") == workflow["metadata"]["uid"]
+                                        for o in run["metadata"].get("ownerReferences") or []):
+        # runs belong to their workflow: deleting it (after its runs stopped) removes them too
+        await ctx.kube.patch("WorkflowRun", name, namespace, {"metadata": {"ownerReferences": [
+            {"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "name": wf_name,
+             "uid": workflow["metadata"]["uid"], "blockOwnerDeletion": False}]}})
+
+    version, error = await _resolve_version(ctx, run, workflow)
+    graph: TaskGraph | None = None
+    if version is not None:
+        extra["workflowVersion"] = version
+        loaded = await ctx.graph(namespace, wf_name, version)
+        if isinstance(loaded, str):
+            error = loaded
+        else:
+            graph = loaded
+    elif error is None:
+        return Decision(RunStatus.from_dict(old_status), (), now + timedelta(seconds=2), False)  # not validated yet
+
+    status = RunStatus.from_dict(old_status)
+    is_waiting = status.run_state in ("STARTING", "QUEUED")
+    view = RunView(name=name, workflow=wf_name, created_at=_time(run["metadata"]["creationTimestamp"]) or now,
+                   status=status, stop_requested=bool(spec.get("stop")),
+                   admitted=(not is_waiting) or (graph is not None and await _admitted(ctx, run, graph)),
+                   definition_error=error)
+    pods = [observe(p) for p in await ctx.kube.list("Pod", namespace, {naming.LABEL_RUN: naming.label_value(name)})]
+    decision = reconcile(view, graph, pods, now, ctx.engine_settings)
+
+    for action in decision.actions:
+        if isinstance(action, CreatePod):
+            assert graph is not None and workflow is not None
+            logical = _time(spec.get("logicalDate")) or view.created_at
+            body = build_pod(PodInputs(
+                namespace=namespace, workflow=wf_name, run_name=name, run_uid=run["metadata"]["uid"],
+                version=version or "", task=graph.tasks[action.task_id], attempt=action.attempt,
+                reschedule=action.reschedule, image=ctx.settings.image_for(workflow["spec"].get("engineVersion")),
+                image_pull_policy=ctx.settings.runner_image_pull_policy, service_account=object_name(wf_name),
+                role_arn=workflow["spec"]["roleArn"], region=ctx.settings.region, logical_date=logical,
+                extra_env=ctx.settings.runner_env, resources=ctx.settings.runner_resources,
+                task_api_url=ctx.settings.task_api_url))
+            if ctx.settings.runner_command:
+                body["spec"]["containers"][0]["command"] = list(ctx.settings.runner_command)
+            await ctx.kube.create(body, namespace)
+        elif isinstance(action, DeletePod):
+            await ctx.kube.delete("Pod", action.pod_name, namespace)
+        elif isinstance(action, Event):
+            post_event(run, action.type, action.reason, action.message)
+
+    new_status = {**decision.status.to_dict(wf_name, run_id), **extra,
+                  "observedGeneration": run["metadata"].get("generation", 0)}
+    if _differs(old_status, new_status):
+        await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
+    return decision
+
+
+def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return any(old.get(k) != v for k, v in new.items())
+
+
+def is_final(run: Mapping[str, Any]) -> bool:
+    return (run.get("status") or {}).get("runState") in FINAL_RUN_STATES
