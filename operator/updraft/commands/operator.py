@@ -47,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.namespace:
         settings = replace(settings, namespace=args.namespace)
+    if args.kubeconfig:
+        # kopf and the Kubernetes client read KUBECONFIG when first imported: set it before
+        import os
+
+        os.environ["KUBECONFIG"] = os.path.abspath(args.kubeconfig)
     from updraft.handlers.app import run_operator
 
     asyncio.run(run_operator(settings, args.kubeconfig))

@@ -129,11 +129,6 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     from updraft.k8s.resources import Kube, connect
 
     api = await connect(kubeconfig)
-    if kubeconfig:
-        # kopf reads the same kubeconfig through its own login handler
-        import os
-
-        os.environ["KUBECONFIG"] = kubeconfig
     ctx = Context(settings=settings, kube=Kube(api), s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
     try:
         await kopf.operator(

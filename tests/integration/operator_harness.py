@@ -1,0 +1,62 @@
+"""Run the real operator (`updraft operator run`) as a process against the local cluster, with
+the busybox probe image standing in for the runner: a task's id says what its pod does
+(ok*: exit 0, fail*: exit 1, slow*: sleep 600, nap*: sleep 6)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STAND_IN = ("echo task=$UPDRAFT_TASK_ID attempt=$UPDRAFT_ATTEMPT; case $UPDRAFT_TASK_ID in "
+            "fail*) exit 1;; slow*) sleep 600;; nap*) sleep 6;; esac")
+
+
+class OperatorProcess:
+    def __init__(self, kubeconfig: str, namespace: str, log_dir: Path, **env: str) -> None:
+        self.kubeconfig, self.namespace, self.log_dir = kubeconfig, namespace, log_dir
+        self.env = {**os.environ, "UPDRAFT_RUNNER_IMAGE": os.environ.get("UPDRAFT_PROBE_IMAGE", "updraft.local/probe:1"),
+                    "UPDRAFT_RUNNER_IMAGE_PULL_POLICY": "Never",
+                    "UPDRAFT_RUNNER_COMMAND": json.dumps(["sh", "-c", STAND_IN]),
+                    "UPDRAFT_RUNNER_RESOURCES": json.dumps({"requests": {"cpu": "10m", "memory": "16Mi"}}),
+                    "UPDRAFT_POD_CLEANUP_DELAY_SECONDS": "600", **env}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = open(self.log_dir / f"operator-{self.starts}.log", "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "updraft.cli", "operator", "run", "--kubeconfig",
+                                      self.kubeconfig, "--namespace", self.namespace],
+                                     env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self) -> None:
+        """SIGKILL: the harshest restart, no chance to clean up."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+async def wait_for(predicate: Any, timeout: float = 120, interval: float = 0.5, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await predicate()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")

@@ -1,0 +1,155 @@
+"""The operator on the real cluster: `kubectl apply` of a Workflow and a WorkflowRun runs the DAG
+as one pod per task attempt to the right end state, and an operator killed mid-run resumes
+without starting any attempt twice."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from operator_harness import OperatorProcess, wait_for
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+ROLE = "arn:aws:iam::123456789012:role/updraft-test"
+
+
+@pytest.fixture
+def operator(kubeconfig: str, namespace: str, tmp_path: Path) -> Iterator[OperatorProcess]:
+    proc = OperatorProcess(kubeconfig, namespace, tmp_path)
+    proc.start()
+    yield proc
+    proc.stop()
+    for log in sorted(tmp_path.glob("operator-*.log")):
+        print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture
+def kube(api: object) -> Any:
+    from updraft.k8s.resources import Kube
+
+    return Kube(api)
+
+
+async def apply_workflow(kube: Any, namespace: str, name: str, definition: str, **spec: Any) -> None:
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
+                       "spec": {"roleArn": ROLE, "triggerMode": "manual_only",
+                                "definition": textwrap.dedent(definition), **spec}}, namespace)
+
+
+async def start_run(kube: Any, namespace: str, workflow: str, name: str) -> None:
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": name},
+                       "spec": {"workflowName": workflow}}, namespace)
+
+
+async def run_state(kube: Any, namespace: str, name: str, states: set[str], timeout: float = 150) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        run = await kube.get("WorkflowRun", name, namespace)
+        return run if (run.get("status") or {}).get("runState") in states else None
+
+    return await wait_for(check, timeout, what=f"run {name} in {states}")
+
+
+def tasks(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["taskId"]: t for t in run["status"]["taskInstances"]}
+
+
+async def test_fan_out_fan_in_runs_to_success(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "fan", """
+        fan:
+          tasks:
+            ok_start: {operator: EmptyOperator}
+            ok_a: {operator: EmptyOperator, dependencies: [ok_start]}
+            ok_b: {operator: EmptyOperator, dependencies: [ok_start]}
+            ok_c: {operator: EmptyOperator, dependencies: [ok_start]}
+            ok_join: {operator: EmptyOperator, dependencies: [ok_a, ok_b, ok_c]}
+    """)
+    await start_run(kube, namespace, "fan", "fan-1")
+    run = await run_state(kube, namespace, "fan-1", {"SUCCESS", "FAILED"})
+    assert run["status"]["runState"] == "SUCCESS"
+    t = tasks(run)
+    assert {k: v["status"] for k, v in t.items()} == dict.fromkeys(["ok_start", "ok_a", "ok_b", "ok_c", "ok_join"], "SUCCESS")
+    assert t["ok_join"]["startedAt"] >= max(t[k]["endedAt"] for k in ("ok_a", "ok_b", "ok_c"))
+    pods = await kube.list("Pod", namespace, {"updraft.dev/run": "fan-1"})
+    assert len(pods) == 5
+    workflow = await kube.get("Workflow", "fan", namespace)
+    assert workflow["status"]["workflowStatus"] == "READY" and len(workflow["status"]["latestVersion"]) == 32
+    sa = await kube.get("ServiceAccount", "updraft-wf-fan", namespace)
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == ROLE
+    await kube.get("NetworkPolicy", "updraft-wf-fan", namespace)
+
+
+async def test_failing_task_retries_then_fails_the_run(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "flaky", """
+        flaky:
+          tasks:
+            fail_load: {operator: EmptyOperator, retries: 2, retry_delay: 1}
+            ok_report: {operator: EmptyOperator, dependencies: [fail_load]}
+    """)
+    await start_run(kube, namespace, "flaky", "flaky-1")
+    run = await run_state(kube, namespace, "flaky-1", {"SUCCESS", "FAILED"})
+    assert run["status"]["runState"] == "FAILED"
+    assert run["status"]["errorMessage"] == "Workflow execution failed"
+    t = tasks(run)
+    assert (t["fail_load"]["status"], t["fail_load"]["attemptNumber"]) == ("FAILED", 3)
+    assert t["ok_report"]["status"] == "UPSTREAM_FAILED"
+    pods = await kube.list("Pod", namespace, {"updraft.dev/run": "flaky-1"})
+    assert sorted(p["metadata"]["labels"]["updraft.dev/attempt"] for p in pods) == ["1", "2", "3"]
+
+
+async def test_timeout(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "slow", """
+        slow:
+          tasks:
+            slow_task: {operator: EmptyOperator, execution_timeout: 3}
+    """)
+    await start_run(kube, namespace, "slow", "slow-1")
+    run = await run_state(kube, namespace, "slow-1", {"SUCCESS", "FAILED"}, timeout=120)
+    assert tasks(run)["slow_task"]["status"] == "TIMEOUT"
+    assert run["status"]["runState"] == "FAILED"
+
+
+async def test_stop(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "long", """
+        long:
+          tasks:
+            slow_a: {operator: EmptyOperator}
+            ok_b: {operator: EmptyOperator, dependencies: [slow_a]}
+    """)
+    await start_run(kube, namespace, "long", "long-1")
+    await wait_for(lambda: _task_status(kube, namespace, "long-1", "slow_a", "RUNNING"), what="slow_a RUNNING")
+    await kube.patch("WorkflowRun", "long-1", namespace, {"spec": {"stop": True}})
+    run = await run_state(kube, namespace, "long-1", {"STOPPED"}, timeout=90)
+    assert {k: v["status"] for k, v in tasks(run).items()} == {"slow_a": "CANCELLED", "ok_b": "CANCELLED"}
+    alive = [p for p in await kube.list("Pod", namespace, {"updraft.dev/run": "long-1"})
+             if p["status"].get("phase") in ("Pending", "Running") and not p["metadata"].get("deletionTimestamp")]
+    assert alive == []
+
+
+async def test_operator_restart_mid_run_duplicates_nothing(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "chain", """
+        chain:
+          tasks:
+            nap_a: {operator: EmptyOperator}
+            nap_b: {operator: EmptyOperator, dependencies: [nap_a]}
+            ok_c: {operator: EmptyOperator, dependencies: [nap_b]}
+    """)
+    await start_run(kube, namespace, "chain", "chain-1")
+    await wait_for(lambda: _task_status(kube, namespace, "chain-1", "nap_a", "RUNNING"), what="nap_a RUNNING")
+    operator.kill()
+    operator.start()
+    run = await run_state(kube, namespace, "chain-1", {"SUCCESS", "FAILED"})
+    assert run["status"]["runState"] == "SUCCESS"
+    assert {v["attemptNumber"] for v in tasks(run).values()} == {1}
+    pods = await kube.list("Pod", namespace, {"updraft.dev/run": "chain-1"})
+    from updraft.podspec.naming import pod_name
+
+    assert sorted(p["metadata"]["name"] for p in pods) == sorted(pod_name("chain-1", t, 1) for t in ("nap_a", "nap_b", "ok_c"))
+
+
+async def _task_status(kube: Any, namespace: str, run: str, task: str, status: str) -> bool:
+    obj = await kube.get("WorkflowRun", run, namespace)
+    return any(t["taskId"] == task and t["status"] == status for t in (obj.get("status") or {}).get("taskInstances", []))
