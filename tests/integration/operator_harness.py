@@ -60,3 +60,25 @@ async def wait_for(predicate: Any, timeout: float = 120, interval: float = 0.5, 
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+async def remove_all(api: Any, namespace: str, timeout: float = 90) -> None:
+    """Delete the namespace's Workflows (the operator stops their runs first) and wait until no
+    Updraft object is left; whatever still holds a finalizer after that has it removed."""
+    from updraft.k8s.resources import Kube
+
+    kube = Kube(api)
+    for wf in await kube.list("Workflow", namespace):
+        await kube.delete("Workflow", wf["metadata"]["name"], namespace)
+    for run in await kube.list("WorkflowRun", namespace):
+        await kube.delete("WorkflowRun", run["metadata"]["name"], namespace)
+
+    async def gone() -> bool:
+        return not await kube.list("Workflow", namespace) and not await kube.list("WorkflowRun", namespace)
+
+    try:
+        await wait_for(gone, timeout, what="workflows and runs deleted")
+    finally:
+        for kind in ("WorkflowRun", "Workflow"):
+            for obj in await kube.list(kind, namespace):
+                await kube.patch(kind, obj["metadata"]["name"], namespace, {"metadata": {"finalizers": None}})

@@ -11,17 +11,19 @@ from typing import Any
 
 import pytest
 
-from operator_harness import OperatorProcess, wait_for
+from operator_harness import OperatorProcess, remove_all, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 ROLE = "arn:aws:iam::123456789012:role/updraft-test"
 
 
 @pytest.fixture
-def operator(kubeconfig: str, namespace: str, tmp_path: Path) -> Iterator[OperatorProcess]:
+async def operator(kubeconfig: str, namespace: str, api: object, tmp_path: Path) -> AsyncIterator[OperatorProcess]:
     proc = OperatorProcess(kubeconfig, namespace, tmp_path)
     proc.start()
     yield proc
+    # delete through the operator (it owns the finalizers), then stop it
+    await remove_all(api, namespace)
     proc.stop()
     for log in sorted(tmp_path.glob("operator-*.log")):
         print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")
@@ -153,3 +155,94 @@ async def test_operator_restart_mid_run_duplicates_nothing(operator: OperatorPro
 async def _task_status(kube: Any, namespace: str, run: str, task: str, status: str) -> bool:
     obj = await kube.get("WorkflowRun", run, namespace)
     return any(t["taskId"] == task and t["status"] == status for t in (obj.get("status") or {}).get("taskInstances", []))
+
+
+async def test_invalid_definition_keeps_last_good_version_and_fails_new_runs(
+        operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "broken", """
+        broken:
+          tasks:
+            t: {operator: PythonOperator, retries: 9}
+    """)
+
+    async def invalid() -> dict[str, Any] | None:
+        wf = await kube.get("Workflow", "broken", namespace)
+        conds = (wf.get("status") or {}).get("conditions") or []
+        return wf if any(c["type"] == "DefinitionValid" and c["status"] == "False" for c in conds) else None
+
+    wf = await wait_for(invalid, what="DefinitionValid=False")
+    message = wf["status"]["conditions"][0]["message"]
+    assert "broken.tasks.t.operator" in message and "broken.tasks.t.retries" in message  # every error, with its path
+    assert "latestVersion" not in wf["status"]
+    await start_run(kube, namespace, "broken", "broken-1")
+    run = await run_state(kube, namespace, "broken-1", {"FAILED"}, timeout=60)
+    assert "broken.tasks.t.operator" in run["status"]["errorMessage"]
+
+
+async def test_configmap_definition_and_new_versions(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    defn = "cm:\n  tasks:\n    ok_one: {operator: EmptyOperator}\n"
+    await kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "defs"},
+                       "data": {"cm.yaml": defn}}, namespace)
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "cm"},
+                       "spec": {"roleArn": ROLE, "definitionConfigMapRef": {"name": "defs", "key": "cm.yaml"}}},
+                      namespace)
+
+    async def version() -> str | None:
+        return ((await kube.get("Workflow", "cm", namespace)).get("status") or {}).get("latestVersion")
+
+    first = await wait_for(version, what="first version")
+    # a new definition (inline now) makes a new immutable version; the old one stays listable
+    await kube.patch("Workflow", "cm", namespace, {"spec": {"definitionConfigMapRef": None,
+                                                          "definition": defn.replace("ok_one", "ok_two")}})
+    second = await wait_for(lambda: _changed(kube, namespace, first), what="second version")
+    versions = {v["spec"]["versionId"] for v in await kube.list("WorkflowVersion", namespace)}
+    assert {first, second} <= versions
+
+
+async def _changed(kube: Any, namespace: str, first: str) -> str | None:
+    v = ((await kube.get("Workflow", "cm", namespace)).get("status") or {}).get("latestVersion")
+    return v if v and v != first else None
+
+
+async def test_max_active_runs_queues_then_starts_in_order(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "one", """
+        one:
+          max_active_runs: 1
+          tasks:
+            nap_t: {operator: EmptyOperator}
+    """)
+    await start_run(kube, namespace, "one", "one-1")
+    await run_state(kube, namespace, "one-1", {"RUNNING"})
+    await start_run(kube, namespace, "one", "one-2")
+    second = await run_state(kube, namespace, "one-2", {"QUEUED"})
+    assert second["status"]["runState"] == "QUEUED"
+    await run_state(kube, namespace, "one-1", {"SUCCESS"})
+    done = await run_state(kube, namespace, "one-2", {"SUCCESS"})
+    first = await kube.get("WorkflowRun", "one-1", namespace)
+    assert done["status"]["startedOn"] >= first["status"]["completedOn"]
+
+
+async def test_deleting_a_workflow_stops_its_runs_then_removes_everything(
+        operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "gone", """
+        gone:
+          tasks:
+            slow_t: {operator: EmptyOperator}
+    """)
+    await start_run(kube, namespace, "gone", "gone-1")
+    await wait_for(lambda: _task_status(kube, namespace, "gone-1", "slow_t", "RUNNING"), what="slow_t RUNNING")
+    await kube.delete("Workflow", "gone", namespace)
+
+    async def deleting() -> bool:
+        wf = await kube.get_or_none("Workflow", "gone", namespace)
+        return wf is None or (wf.get("status") or {}).get("workflowStatus") == "DELETING"
+
+    await wait_for(deleting, what="DELETING")
+
+    async def all_gone() -> bool:
+        return (await kube.get_or_none("Workflow", "gone", namespace) is None
+                and not await kube.list("WorkflowRun", namespace)
+                and not await kube.list("WorkflowVersion", namespace)
+                and await kube.get_or_none("ServiceAccount", "updraft-wf-gone", namespace) is None)
+
+    await wait_for(all_gone, timeout=120, what="workflow, runs, versions and identity removed")

@@ -93,8 +93,8 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
         if name in ("PythonOperator", "BashOperator", "PythonVirtualenvOperator", "BranchPythonOperator"):
             more = ": Python and shell code do not run in MWAA Serverless workflows; use an AWS operator"
         error(f"{path}.operator", "operator-not-supported", f"operator {op_raw!r} is not supported{more}")
-        return None
-    draft = TaskDraft(key=key, operator=operator)
+        # go on checking the task's other parameters: every error is reported at once
+    draft = TaskDraft(key=key, operator=operator or op_raw)
     norm: dict[str, Any] = {"operator": operator}
 
     for k, v in merged.items():
@@ -178,6 +178,8 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
             draft.arguments[k] = safe
             norm[k] = safe
 
+    if operator is None:
+        return None
     if allowlist.is_sensor(operator):
         mode = merged.get("mode", "poke")
         if mode not in ("poke", "reschedule"):

@@ -53,7 +53,6 @@ async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: A
     status = await workflows.reconcile_workflow(ctx, body)
     for key, value in status.items():
         patch.status[key] = value
-    ctx.wakeups.wake("Workflow", body["metadata"]["namespace"], body["metadata"]["name"])
 
 
 @kopf.on.delete(GROUP, VERSION, "workflows")
@@ -115,6 +114,12 @@ async def pod_event(meta: kopf.Meta, namespace: str, memo: Any, **_: Any) -> Non
     run = (meta.get("labels") or {}).get(naming.LABEL_RUN)
     if run:
         _ctx(memo).wakeups.wake("WorkflowRun", namespace, run)
+
+
+@kopf.on.event(GROUP, VERSION, "workflows")
+async def workflow_event(name: str, namespace: str, memo: Any, **_: Any) -> None:
+    """Any change (a new version, a new trigger mode or time zone) re-arms the schedule timer."""
+    _ctx(memo).wakeups.wake("Workflow", namespace, name)
 
 
 @kopf.on.event(GROUP, VERSION, "workflowruns")

@@ -260,3 +260,10 @@ def test_alias_bomb_is_refused() -> None:
     result = validate("\n".join(lines) + "\n")
     assert [e.rule for e in result.errors] == ["yaml"]
     assert "aliases" in result.errors[0].message
+
+
+def test_a_bad_operator_does_not_hide_the_tasks_other_errors() -> None:
+    result = validate(dag("tasks: {t: {operator: PythonOperator, retries: 9, trigger_rule: never}}"))
+    assert {(e.path, e.rule) for e in result.errors} == {
+        ("d.tasks.t.operator", "operator-not-supported"), ("d.tasks.t.retries", "retries-range"),
+        ("d.tasks.t.trigger_rule", "trigger-rule")}
