@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any
 
 import kopf
+from kopf._core.engines.peering import Identity  # kopf exports no public alias for it
 
 from updraft.config import GROUP, VERSION, Settings
 from updraft.handlers import runs, scheduler, workflows
@@ -138,6 +140,8 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     try:
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx),
+            # kopf would ask the passwd database for a user name; a non-root container has none
+            identity=Identity(f"updraft@{socket.gethostname()}"),
             standalone=True,
             clusterwide=settings.namespace is None,
             namespaces=[settings.namespace] if settings.namespace else (),
