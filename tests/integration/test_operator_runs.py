@@ -246,3 +246,16 @@ async def test_deleting_a_workflow_stops_its_runs_then_removes_everything(
                 and await kube.get_or_none("ServiceAccount", "updraft-wf-gone", namespace) is None)
 
     await wait_for(all_gone, timeout=120, what="workflow, runs, versions and identity removed")
+
+
+async def test_disabled_workflow_refuses_new_runs(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "off", """
+        off:
+          tasks:
+            ok_t: {operator: EmptyOperator}
+    """, triggerMode="disabled")
+    await start_run(kube, namespace, "off", "off-1")
+    run = await run_state(kube, namespace, "off-1", {"FAILED", "SUCCESS"}, timeout=60)
+    assert run["status"]["runState"] == "FAILED"
+    assert "disabled" in run["status"]["errorMessage"]
+    assert await kube.list("Pod", namespace, {"updraft.dev/run": "off-1"}) == []

@@ -126,6 +126,19 @@ def is_default(table: dict[str, Any], key: str, value: Any) -> bool:
     return bool(value == default and type(value) is type(default)) or (default is None and value is None)
 
 
+# Suffixes and names of keys dag-factory 1.x turns into imports, file loads, `eval`-ed lambdas or
+# Airflow Variable reads before the operator is built (dagbuilder.make_task,
+# adjust_general_task_params, make_decorator, set_callback). None of them is an operator argument
+# an allowlisted operator needs, and each would run code the definition names: refused.
+_CODE_SUFFIXES = ("_callable", "_callable_name", "_callable_file", "_file_path", "_callback_name",
+                  "_callback_file", "_lambda", "_check_name", "_check_file", "_fn", "_fn_name", "_fn_file")
+_CODE_KEYS = {"decorator", "variables_as_arguments"}
+
+# dag-factory's dynamic task mapping: one YAML task becomes N task instances at run time, which
+# Updraft's engine (one pod per task attempt, a static graph) does not do.
+MAPPING_KEYS = ("expand", "partial")
+
+
 def refuses_code(key: str) -> bool:
-    """Keys that make dag-factory import or call Python code."""
-    return key.endswith(("_callable", "_callable_name", "_callable_file", "_file_path")) or key in DAG_REFUSED
+    """Keys that make dag-factory import, load or evaluate Python code, or read Airflow Variables."""
+    return key.endswith(_CODE_SUFFIXES) or key in _CODE_KEYS or key in DAG_REFUSED

@@ -103,7 +103,9 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
         if k in ("operator", "task_id"):
             continue
         if parameters.refuses_code(k):
-            error(kp, "code-reference", f"{k} would load Python code, which workflows may not do")
+            error(kp, "code-reference", f"{k} would make dag-factory load or run Python code, which workflows may not do")
+        elif k in parameters.MAPPING_KEYS:
+            error(kp, "dynamic-mapping", f"{k} (dynamic task mapping) is not supported: list each task explicitly")
         elif k in ("dependencies", "depends_on"):
             if not isinstance(v, list) or not all(isinstance(d, str) for d in v):
                 error(kp, "dependencies-form", "dependencies must be a list of task ids")

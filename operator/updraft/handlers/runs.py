@@ -3,6 +3,7 @@ apply its actions; write the status once. Returns the engine's decision (for the
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -109,6 +110,9 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
 
     status = RunStatus.from_dict(old_status)
     is_waiting = status.run_state in ("STARTING", "QUEUED")
+    if is_waiting and workflow is not None and workflow["spec"].get("triggerMode") == "disabled" and error is None:
+        # a disabled workflow accepts no new runs (runs already going keep going)
+        error = f"workflow {wf_name!r} is disabled (triggerMode: disabled): it accepts no new runs"
     view = RunView(name=name, workflow=wf_name, created_at=_time(run["metadata"]["creationTimestamp"]) or now,
                    status=status, stop_requested=bool(spec.get("stop")),
                    admitted=(not is_waiting) or (graph is not None and await _admitted(ctx, run, graph)),
@@ -127,7 +131,10 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
                 image_pull_policy=ctx.settings.runner_image_pull_policy, service_account=object_name(wf_name),
                 role_arn=workflow["spec"]["roleArn"], region=ctx.settings.region, logical_date=logical,
                 extra_env=ctx.settings.runner_env, resources=ctx.settings.runner_resources,
-                task_api_url=ctx.settings.task_api_url))
+                task_api_url=ctx.settings.task_api_url,
+                definition_json=json.dumps(graph.normalized, separators=(",", ":")),
+                params_json=json.dumps(spec.get("overrideParameters") or {}),
+                first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None))
             if ctx.settings.runner_command:
                 body["spec"]["containers"][0]["command"] = list(ctx.settings.runner_command)
             await ctx.kube.create(body, namespace)

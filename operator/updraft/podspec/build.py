@@ -48,6 +48,9 @@ class PodInputs:
     task_api_url: str = ""
     token_secret: str | None = None  # Secret holding this attempt's task-API token (key "token")
     default_timeout: timedelta = timedelta(hours=1)
+    definition_json: str = ""  # the validated definition (dag-factory form) the runner loads
+    params_json: str = "{}"  # the run's overrideParameters
+    first_started_at: datetime | None = None  # a rescheduled sensor's first start
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Mapping[str, Any], ...] = ()
 
@@ -79,7 +82,11 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
         "UPDRAFT_LOGICAL_DATE": i.logical_date.isoformat(),
         "UPDRAFT_TASK_API_URL": i.task_api_url,
         "UPDRAFT_POD_NAME": naming.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule),
+        "UPDRAFT_DEFINITION": i.definition_json,
+        "UPDRAFT_PARAMS": i.params_json,
     }
+    if i.first_started_at is not None:
+        plain["UPDRAFT_FIRST_STARTED_AT"] = i.first_started_at.isoformat()
     # operator-wide extras (e.g. AWS_ENDPOINT_URL) may not override the identity wiring
     for k, v in i.extra_env.items():
         plain.setdefault(k, v)

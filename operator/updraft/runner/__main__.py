@@ -1,0 +1,5 @@
+import sys
+
+from updraft.runner.main import main
+
+sys.exit(main())

@@ -1,0 +1,111 @@
+"""Run one task with Airflow: dag-factory builds the DAG from the validated definition (never the
+raw text), the task's templates are rendered with Airflow's context, and its `execute` runs.
+Airflow's exceptions map to the outcomes of the engine's contract (engine/outcome.py)."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from updraft.definition import materialize
+from updraft.runner.inputs import TaskInputs
+
+MAX_ERROR = 1000
+
+
+@dataclass(frozen=True)
+class Result:
+    state: str  # success | failed | skipped | up_for_reschedule | timeout
+    error: str | None = None
+    reschedule_at: datetime | None = None
+    value: Any = None
+
+
+class TaskInstanceView:
+    """The `ti` / `task_instance` of the template context. XCom reaches other pods through the
+    operator's task API (the runner work in progress); until then pulls find nothing."""
+
+    def __init__(self, inputs: TaskInputs, task: Any) -> None:
+        self.task_id, self.dag_id, self.run_id = inputs.task_id, task.dag_id, inputs.run_id
+        self.try_number, self.map_index, self.task = inputs.attempt, -1, task
+        self._first = inputs.first_started_at
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+    def xcom_pull(self, task_ids: Any = None, key: str = "return_value", **_: Any) -> Any:
+        return None
+
+    def get_first_reschedule_date(self, context: Any) -> datetime | None:
+        return self._first
+
+
+def load_task(inputs: TaskInputs) -> tuple[Any, Any]:
+    from dagfactory import load_yaml_dags
+
+    found: dict[str, Any] = {}
+    load_yaml_dags(globals_dict=found, config_dict=materialize(dict(inputs.definition)))
+    dags = [v for v in found.values() if type(v).__name__ == "DAG"]
+    if len(dags) != 1:
+        raise RuntimeError(f"the definition built {len(dags)} DAGs")
+    dag = dags[0]
+    return dag, dag.get_task(inputs.task_id)
+
+
+def build_context(inputs: TaskInputs, dag: Any, task: Any) -> dict[str, Any]:
+    from airflow.sdk.definitions.param import process_params
+    from airflow.sdk.execution_time.context import ConnectionAccessor, MacrosAccessor, VariableAccessor
+
+    ld = inputs.logical_date.astimezone(timezone.utc)
+    ti = TaskInstanceView(inputs, task)
+    ds = ld.strftime("%Y-%m-%d")
+    return {
+        "dag": dag, "task": task, "ti": ti, "task_instance": ti, "run_id": inputs.run_id,
+        "logical_date": ld, "data_interval_start": ld, "data_interval_end": ld,
+        "ds": ds, "ds_nodash": ds.replace("-", ""), "ts": ld.isoformat(), "ts_nodash": ld.strftime("%Y%m%dT%H%M%S"),
+        "ts_nodash_with_tz": ld.strftime("%Y%m%dT%H%M%S%z"), "try_number": inputs.attempt,
+        "params": process_params(dag, task, dict(inputs.params), suppress_exception=False),
+        "macros": MacrosAccessor(), "var": {"json": VariableAccessor(deserialize_json=True),
+                                            "value": VariableAccessor(deserialize_json=False)},
+        "conn": ConnectionAccessor(), "inlets": [], "outlets": [],
+    }
+
+
+def run_task(inputs: TaskInputs) -> Result:
+    from airflow.exceptions import (AirflowFailException, AirflowRescheduleException, AirflowSensorTimeout,
+                                    AirflowSkipException, AirflowTaskTimeout)
+    from airflow.sdk.bases.operator import ExecutorSafeguard
+
+    dag, task = load_task(inputs)
+    context = build_context(inputs, dag, task)
+    try:
+        task.render_template_fields(context)
+        ctx = contextvars.copy_context()
+        ctx.run(ExecutorSafeguard.tracker.set, task)
+        value = ctx.run(task.execute, context=context)
+    except AirflowSkipException as e:
+        return Result("skipped", _short(e) or None)
+    except AirflowRescheduleException as e:
+        when = e.reschedule_date
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return Result("up_for_reschedule", reschedule_at=when)
+    except (AirflowTaskTimeout, AirflowSensorTimeout) as e:
+        return Result("timeout", _short(e))
+    except AirflowFailException as e:
+        return Result("failed", _short(e))
+    except Exception as e:  # the task's own failure: reported, counted against its retries
+        return Result("failed", _short(e))
+    return Result("success", value=value)
+
+
+def _short(e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}".strip().rstrip(":")
+    first = text.splitlines()[0] if text else type(e).__name__
+    return first[:MAX_ERROR]
+
+
+def reschedule_default(poke_interval: float) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=poke_interval)

@@ -1,0 +1,53 @@
+"""`python -m updraft.runner`: run the task attempt the environment describes, log to stdout with
+its workflow, run, task and attempt, and leave the outcome in /dev/termination-log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+TERMINATION_LOG = os.environ.get("UPDRAFT_TERMINATION_LOG", "/dev/termination-log")
+
+
+def _report(state: str, error: str | None = None, reschedule_at: str | None = None) -> None:
+    doc = {"state": state}
+    if error:
+        doc["error"] = error
+    if reschedule_at:
+        doc["reschedule_at"] = reschedule_at
+    try:
+        with open(TERMINATION_LOG, "w", encoding="utf-8") as f:
+            f.write(json.dumps(doc)[:4000])
+    except OSError:
+        pass
+
+
+def main() -> int:
+    os.environ.setdefault("SCARF_NO_ANALYTICS", "True")
+    os.environ.setdefault("AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY", "False")
+    from updraft.runner.inputs import InputError, from_env
+
+    try:
+        inputs = from_env(os.environ)
+    except InputError as e:
+        print(f"updraft runner: {e}", file=sys.stderr)
+        _report("failed", f"runner input: {e}")
+        return 2
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO,
+                        format=f"%(asctime)s %(levelname)s workflow={inputs.workflow} run={inputs.run_id} "
+                               f"task={inputs.task_id} attempt={inputs.attempt} %(name)s: %(message)s")
+    log = logging.getLogger("updraft.runner")
+    log.info("starting")
+    from updraft.runner.execute import run_task
+
+    try:
+        result = run_task(inputs)
+    except Exception as e:  # the DAG could not be built: an infrastructure-independent failure
+        log.exception("could not load the task")
+        _report("failed", f"{type(e).__name__}: {e}"[:1000])
+        return 1
+    log.info("finished: %s%s", result.state, f" ({result.error})" if result.error else "")
+    _report(result.state, result.error, result.reschedule_at.isoformat() if result.reschedule_at else None)
+    return 0 if result.state in ("success", "skipped", "up_for_reschedule") else 1
