@@ -250,7 +250,7 @@ async def test_deleting_a_workflow_stops_its_runs_then_removes_everything(
 
 async def test_disabled_workflow_refuses_new_runs(operator: OperatorProcess, kube: Any, namespace: str) -> None:
     await apply_workflow(kube, namespace, "off", """
-        off:
+        paused:
           tasks:
             ok_t: {operator: EmptyOperator}
     """, triggerMode="disabled")

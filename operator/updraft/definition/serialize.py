@@ -65,8 +65,20 @@ def from_dict(d: dict[str, Any]) -> TaskGraph:
                      normalized=d["normalized"])
 
 
-def content_version(graph: TaskGraph) -> str:
-    """32 lowercase hex characters derived from the validated content: the same definition (whatever
-    its key order, comments or whitespace) always gives the same version id."""
-    canonical = json.dumps(graph.normalized, sort_keys=True, separators=(",", ":"), default=str)
+def content_version(definition: TaskGraph | str) -> str:
+    """32 lowercase hex characters derived from the validated content (sha256 of the canonical JSON
+    of `normalized`): the same definition, whatever its key order, comments, whitespace or form
+    (dag-factory or the guide's simplified one), always gives the same version id, and any change
+    that reaches the normalized definition gives another.
+
+    Takes a TaskGraph, or definition text (validated with the default limits; ValueError if invalid).
+    """
+    if isinstance(definition, str):
+        from updraft.definition.validate import validate  # validate imports this module's neighbours
+
+        result = validate(definition)
+        if result.graph is None:
+            raise ValueError("cannot version an invalid definition: " + "; ".join(map(str, result.errors)))
+        definition = result.graph
+    canonical = json.dumps(definition.normalized, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]

@@ -3,6 +3,7 @@ split between what Updraft honours, what it ignores (with a warning) and what it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
@@ -63,6 +64,26 @@ def json_safe(value: Any, path: str, error: Report) -> Any:
         return value
     error(path, "value-type", f"unsupported value of type {type(value).__name__}")
     return None
+
+
+_ENV_REF = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def warn_env_refs(value: Any, path: str, warn: Report) -> None:
+    """dag-factory runs `os.path.expandvars` over the whole file before parsing it, so `$NAME` in a
+    dag-factory YAML means "the operator's environment variable". Updraft never hands dag-factory
+    raw text: the characters stay as written. Say so where it could surprise someone."""
+    if isinstance(value, str):
+        m = _ENV_REF.search(value)
+        if m:
+            warn(path, "env-variable", f"{m.group(0)} is kept as written: Updraft does not expand environment "
+                                       "variables (dag-factory would)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            warn_env_refs(v, f"{path}.{k}", warn)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            warn_env_refs(v, f"{path}[{i}]", warn)
 
 
 def _duration(raw: Any, path: str, error: Report, *, numbers: bool = True) -> timedelta | None:
@@ -177,6 +198,7 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
             continue  # a default_args key the operator does not take (e.g. owner)
         else:
             safe = json_safe(v, kp, error)
+            warn_env_refs(safe, kp, warn)
             draft.arguments[k] = safe
             norm[k] = safe
 

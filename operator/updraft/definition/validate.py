@@ -17,16 +17,22 @@ from datetime import datetime
 from typing import Any
 
 from croniter import croniter
+from croniter.croniter import CroniterError
 
 from updraft.definition import graph as g
 from updraft.definition import parameters, values
 from updraft.definition.limits import Limits
 from updraft.definition.loader import LoadError, load
 from updraft.definition.model import Issue, Task, TaskGraph, ValidationResult
-from updraft.definition.tasks import TaskDraft, check_task, json_safe
+from updraft.definition.tasks import TaskDraft, check_task, json_safe, warn_env_refs
+from updraft.schedule.fire_times import ONCE
+from updraft.schedule.fire_times import PRESETS as SCHEDULE_PRESETS
 
 DAG_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
-PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
+# Exactly the presets the scheduler fires (Airflow's cron_presets, @annually, and @once); croniter
+# also knows @midnight, but a definition the scheduler cannot fire must not validate.
+PRESETS = (ONCE, *SCHEDULE_PRESETS)
+_NEVER_PROBE = datetime(2000, 1, 1)  # a fixed instant, not a clock: only "does it ever fire" is asked
 RESERVED_TOP = "default"  # dag-factory: settings shared by every DAG of the file
 
 
@@ -83,6 +89,10 @@ def _split(data: Any, r: _Report) -> tuple[str, dict[str, Any], str] | None:
         r.error("definition", "one-dag", f"a workflow holds exactly one DAG; found {len(dags)} ({found})")
         return None
     (dag_id, conf), = dags.items()
+    if isinstance(dag_id, bool) or dag_id is None:
+        r.error("definition", "dag-id", f"the dag id reads as {dag_id} in YAML (yes/no/on/off/true/false/null "
+                                         "are not strings): quote it, e.g. 'off':")
+        return None
     if not isinstance(dag_id, str) or not isinstance(conf, dict):
         r.error(str(dag_id), "definition-form", "the DAG must be a mapping under its dag id")
         return None
@@ -149,6 +159,7 @@ def _check_dag(dag_id: str, conf: dict[str, Any], px: str, limits: Limits, now: 
         r.error(f"{px}params", "params-form", "params must be a mapping of names to plain values")
         params = {}
     params = json_safe(params, f"{px}params", r.error)
+    warn_env_refs(params, f"{px}params", r.warn)
 
     for key, value in conf.items():
         path = f"{px}{key}"
@@ -204,6 +215,11 @@ def _schedule(conf: dict[str, Any], px: str, r: _Report) -> str | None:
         return expr
     if len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
         r.error(path, "schedule", f"{raw!r} is not a valid cron expression (5 fields: minute hour day month weekday)")
+        return None
+    try:
+        croniter(expr, _NEVER_PROBE).get_next(datetime)
+    except (CroniterError, ValueError):
+        r.error(path, "schedule", f"{raw!r} never fires (no such date, e.g. 30 February)")
         return None
     return expr
 

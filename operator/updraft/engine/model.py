@@ -19,8 +19,13 @@ class RunState:
 
 
 class TaskState:
-    """The API model's TaskInstanceStatus values, plus SKIPPED (Airflow's skipped: the trigger rule
-    or the operator decided the task does not run; the API reports it as NONE)."""
+    """The API model's TaskInstanceStatus values, plus SKIPPED.
+
+    Airflow has a `skipped` state (a trigger rule or the task itself decided it does not run) that
+    the MWAA Serverless API enum lacks. The WorkflowRun status keeps SKIPPED (the CRD allows it,
+    and trigger rules downstream need to tell it from "not started"); the API reports it as NONE
+    (`to_api`), the enum's "no state to report", never as SUCCESS or FAILED, which would lie.
+    """
 
     NONE, QUEUED, SCHEDULED, RUNNING = "NONE", "QUEUED", "SCHEDULED", "RUNNING"
     SUCCESS, FAILED, UPSTREAM_FAILED = "SUCCESS", "FAILED", "UPSTREAM_FAILED"
@@ -29,6 +34,11 @@ class TaskState:
     FINAL = frozenset({SUCCESS, FAILED, UPSTREAM_FAILED, CANCELLED, TIMEOUT, SKIPPED})
     ACTIVE = frozenset({QUEUED, RUNNING})  # a pod exists (or is being made) for the attempt
     WAITING = frozenset({UP_FOR_RETRY, UP_FOR_RESCHEDULE})
+
+    @staticmethod
+    def to_api(state: str) -> str:
+        """The API model's TaskInstanceStatus for a state of the run status."""
+        return TaskState.NONE if state == TaskState.SKIPPED else state
 
 
 def _ts(v: datetime | None) -> str | None:
@@ -143,18 +153,33 @@ class ObservedPod:
 
 @dataclass(frozen=True)
 class RunView:
-    name: str
+    """What the engine needs to know about a WorkflowRun besides its pods."""
+
+    name: str  # the WorkflowRun's name, which is also the run id
     workflow: str
     created_at: datetime
-    status: RunStatus
-    stop_requested: bool = False
+    status: RunStatus  # what the previous reconcile wrote (RunStatus.from_dict of the CR status)
+    stop_requested: bool = False  # spec.stop
     admitted: bool = True  # a concurrency slot is granted (decided outside the engine)
-    definition_error: str | None = None
+    definition_error: str | None = None  # the pinned version is broken: the run FAILS with this
+    namespace: str = ""
+    version: str = ""
+    run_type: str = "manual"  # manual | scheduled
+    logical_date: datetime | None = None  # None: created_at (what the runner is given too)
+
+    @property
+    def effective_logical_date(self) -> datetime:
+        return self.logical_date or self.created_at
 
 
 @dataclass(frozen=True)
 class EngineSettings:
-    max_infra_retries: int = 3
+    max_infra_retries: int = 3  # pods lost to the infrastructure per task, on top of its retries
     timeout_grace: timedelta = timedelta(seconds=30)  # the pod's own deadline fires first
-    cleanup_delay: timedelta = timedelta(minutes=5)
+    cleanup_delay: timedelta = timedelta(minutes=5)  # a finished run's pods (and logs) stay this long
     default_task_timeout: timedelta = timedelta(hours=1)  # the quota when a task sets none
+    # A pod still Pending after this (unschedulable, image pull failing...) fails its attempt, as
+    # Airflow's [scheduler] task_queued_timeout (600 s) fails a task stuck in queued.
+    pending_timeout: timedelta = timedelta(minutes=10)
+    default_poke_interval: timedelta = timedelta(seconds=60)  # a reschedule without reschedule_at
+    stop_poll: timedelta = timedelta(seconds=2)  # how soon to look again while pods terminate

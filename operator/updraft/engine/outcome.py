@@ -1,35 +1,63 @@
-"""What a finished task pod means (pure).
+"""What a task pod means (pure): the runner's report, and a pod's classification.
 
-The runner writes one JSON object to its termination message (/dev/termination-log, at most
-4 KB, which the kubelet copies into the container status):
+The runner's contract
+---------------------
+The runner (updraft.runner) writes ONE JSON object to its termination message,
+/dev/termination-log (the pod builder sets terminationMessagePath and policy File; the kubelet
+keeps at most 4 KB of it and copies it into the container status):
 
     {"state": "success" | "failed" | "up_for_retry" | "up_for_reschedule" | "skipped" | "timeout",
-     "error": "<short message>", "reschedule_at": "<ISO-8601>"}
+     "error": "<short message, optional>",
+     "reschedule_at": "<ISO-8601 with offset; only with up_for_reschedule>"}
 
-`classify` turns an observed pod into one of: still pending/running, a task outcome the user's
-code produced (counted against retries), or an infrastructure failure (eviction, a lost node,
-preemption, a pod deleted under us), which is retried without spending the user's retries.
+and exits 0 for success / skipped / up_for_reschedule, non-zero otherwise. Unknown keys are
+ignored (room to grow); an unknown state or broken JSON counts as "no report", and the pod's
+phase and exit code decide. `failed`, `up_for_retry` and `timeout` all mean "this attempt did
+not succeed": the engine, not the runner, decides between a retry and a final state from the
+task's retries, since it alone knows the attempt count across pods.
+
+Infrastructure failure
+----------------------
+A pod that ends for reasons that are not the task's doing is an infrastructure failure: it is
+re-launched as a new pod of the same attempt and does not spend the user's retries (bounded by
+EngineSettings.max_infra_retries). It is recognised by, in order:
+- pod `status.reason` in INFRA_REASONS (kubelet eviction, node shutdown, admission rejections
+  such as OutOfcpu/NodeAffinity/UnexpectedAdmissionError, the legacy NodeLost);
+- a `DisruptionTarget` condition (Kubernetes >= 1.26) whose reason is in INFRA_DISRUPTIONS
+  (preemption, taint-manager eviction, Eviction API, pod GC of a pod on a vanished node,
+  kubelet termination);
+- the container's terminated reason `ContainerStatusUnknown` (its node went away mid-run);
+- a deletionTimestamp on a pod that has not finished (somebody deleted it under us).
+A pod that Succeeded is a success whatever its conditions say: its work is done. OOMKilled is
+the task's own doing (it asked for too much memory) and counts against its retries, as in
+Airflow. A pod in phase Unknown (node unreachable) is still alive as far as we know: the
+taint manager evicts it after its toleration, which then shows as an infrastructure failure;
+relaunching earlier could run the same attempt twice at once.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from updraft.engine.model import ObservedPod, Outcome
 
 STATES = ("success", "failed", "up_for_retry", "up_for_reschedule", "skipped", "timeout")
-INFRA_REASONS = {"Evicted", "NodeLost", "NodeShutdown", "Shutdown", "Terminated", "Preempting",
-                 "UnexpectedAdmissionError", "OutOfcpu", "OutOfmemory", "OutOfpods", "NodeAffinity"}
-INFRA_DISRUPTIONS = {"PreemptionByScheduler", "DeletionByTaintManager", "EvictionByEvictionAPI",
-                     "DeletionByPodGC", "TerminationByKubelet"}
-MAX_ERROR = 1024
+INFRA_REASONS = frozenset({"Evicted", "NodeLost", "NodeShutdown", "Shutdown", "Terminated", "Preempting",
+                           "UnexpectedAdmissionError", "OutOfcpu", "OutOfmemory", "OutOfpods", "NodeAffinity",
+                           "ContainerStatusUnknown"})
+INFRA_DISRUPTIONS = frozenset({"PreemptionByScheduler", "PreemptionByKubeScheduler", "DeletionByTaintManager",
+                               "EvictionByEvictionAPI", "DeletionByPodGC", "TerminationByKubelet"})
+MAX_REPORT = 4096  # the kubelet's cap on a termination message
+MAX_ERROR = 1024  # what reaches the run status of a task
+
+PENDING, RUNNING, DONE, INFRA = "pending", "running", "done", "infra"
 
 
 def parse_outcome(text: str | None) -> Outcome | None:
-    """The runner's report, or None when there is none or it is not in the contract."""
-    if not text:
+    """The runner's report, or None when there is none or it breaks the contract."""
+    if not text or len(text) > MAX_REPORT:
         return None
     try:
         data = json.loads(text)
@@ -43,36 +71,50 @@ def parse_outcome(text: str | None) -> Outcome | None:
             when = datetime.fromisoformat(str(data["reschedule_at"]).replace("Z", "+00:00"))
         except ValueError:
             when = None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)  # the runner speaks UTC
     error = data.get("error")
     return Outcome(state=data["state"], error=str(error)[:MAX_ERROR] if error else None, reschedule_at=when)
 
 
 @dataclass(frozen=True)
-class PodResult:
-    kind: str  # pending | running | done | infra
+class PodOutcome:
+    """One of: PENDING, RUNNING (alive), DONE (the task's outcome, counted against its retries),
+    INFRA (lost to the infrastructure; `reason` says how)."""
+
+    kind: str
     outcome: Outcome | None = None
     reason: str | None = None
 
 
-def classify(pod: ObservedPod) -> PodResult:
-    if pod.reason in INFRA_REASONS or pod.disruption in INFRA_DISRUPTIONS:
-        return PodResult("infra", reason=pod.disruption or pod.reason)
+PodResult = PodOutcome  # the earlier name
+
+
+def _failure(pod: ObservedPod) -> Outcome:
+    if pod.reason == "DeadlineExceeded":
+        return Outcome("timeout", "the task exceeded its execution_timeout (the pod's deadline)")
+    if pod.outcome is not None and pod.outcome.state != "success":
+        return pod.outcome
+    if pod.reason == "OOMKilled":
+        return Outcome("failed", "the task ran out of memory (OOMKilled)")
+    if pod.exit_code is not None:
+        return Outcome("failed", f"the task's container exited with code {pod.exit_code}")
+    return Outcome("failed", "the task's pod failed" + (f" ({pod.reason})" if pod.reason else ""))
+
+
+def classify_pod(pod: ObservedPod) -> PodOutcome:
+    """What an observed pod means for its task attempt (see the module docstring)."""
     if pod.phase == "Succeeded":
-        return PodResult("done", pod.outcome or Outcome("success"))
+        return PodOutcome(DONE, pod.outcome or Outcome("success"))
+    infra = pod.disruption if pod.disruption in INFRA_DISRUPTIONS else (
+        pod.reason if pod.reason in INFRA_REASONS else None)
     if pod.phase == "Failed":
-        if pod.reason == "DeadlineExceeded":
-            return PodResult("done", Outcome("timeout", "the task exceeded its execution_timeout"))
-        if pod.outcome is not None and pod.outcome.state != "success":
-            return PodResult("done", pod.outcome)
-        if pod.reason == "OOMKilled":
-            return PodResult("done", Outcome("failed", "the task ran out of memory (OOMKilled)"))
-        code = pod.exit_code
-        return PodResult("done", Outcome("failed", f"the task's container exited with code {code}"
-                                         if code is not None else "the task's pod failed"))
+        return PodOutcome(INFRA, reason=infra) if infra else PodOutcome(DONE, _failure(pod))
     if pod.deleted:
-        return PodResult("infra", reason="pod deleted")
-    if pod.phase == "Running":
-        return PodResult("running")
-    if pod.phase == "Unknown":
-        return PodResult("infra", reason="node unreachable")
-    return PodResult("pending")
+        return PodOutcome(INFRA, reason=infra or "pod deleted")
+    if pod.phase in ("Running", "Unknown"):
+        return PodOutcome(RUNNING)
+    return PodOutcome(PENDING)
+
+
+classify = classify_pod  # the earlier name

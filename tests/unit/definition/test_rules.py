@@ -100,6 +100,7 @@ INVALID = [
     """), "d.tasks.a", "duplicate-task"),
     ("unknown-group", task_with("task_group_name: nowhere"), "d.tasks.t.task_group_name", "unknown-group"),
     ("sensor-mode", dag("tasks: {w: {operator: S3KeySensor, bucket_key: k, mode: smart}}"), "d.tasks.w.mode", "sensor-mode"),
+    ("dag-id-reads-as-boolean", f"off:\n  tasks: {{t: {{operator: {EMPTY}}}}}\n", "definition", "dag-id"),
     ("simplified-no-dag-id", "tasks: {t: {operator: S3ListOperator}}\n", "dag_id", "dag-id"),
 ]
 
