@@ -12,15 +12,30 @@ HELP = """\
 Check workflow definitions (YAML, dag-factory format or the simplified form of the MWAA
 Serverless guide) with the same validator the operator and the API use.
 
-Checked: YAML syntax (safe subset, no duplicate keys); exactly one DAG; dag_id; schedule (5-field
-cron, a preset such as @daily, or None); start_date/end_date and timezone; max_active_runs
-(1-20); for every task: the operator is on the supported list, retries 0-3, retry_delay 0-300 s,
-execution_timeout at most 3600 s, trigger_rule, dependencies (known tasks or groups, no cycles);
-only datetime.timedelta/datetime.datetime __type__ values; size at most 50 KB. Parameters MWAA
-Serverless ignores are reported as warnings.
+Checked: YAML syntax (safe subset, no duplicate keys, bounded aliases); size at most 50 KB;
+exactly one DAG; dag_id; schedule (a 5-field cron that fires, a preset: @once @hourly @daily
+@weekly @monthly @quarterly @yearly @annually, or None); timezone, start_date <= end_date;
+max_active_runs 1-20. For every task: the operator is on the guide's supported list (full
+import path or class name), retries 0-3, retry_delay 0-300 s (default 300), execution_timeout
+at most 3600 s, trigger_rule, sensor mode poke/reschedule, dependencies (known tasks or task
+groups, no cycles, unique task ids). Only datetime.timedelta/datetime.datetime __type__ values;
+keys that make dag-factory import or run code (callbacks by name or file, *_callable,
+decorator, lambdas) and dynamic task mapping (expand/partial) are refused. Parameters MWAA
+Serverless ignores are warnings (and dropped), unless they carry Airflow's default value.
+
+Output: one line per problem, `FILE: error: PATH: MESSAGE [rule]` on standard output and
+`FILE: warning: PATH: MESSAGE [rule]` on standard error, then `FILE: OK: ...` for a valid file.
+PATH is dotted, as in my_dag.tasks.load_data.retries. --json prints one JSON list instead, one
+entry per FILE: file, valid, errors[], warnings[] (each with path, rule, message) and, when
+valid, dag_id, schedule, timezone and tasks (ids in run order).
+
+Accepted forms and choices: durations (retry_delay, execution_timeout, poke_interval, timeout)
+as {__type__: datetime.timedelta, ...} or a number of seconds; a bare number for
+execution_timeout is accepted and normalised, although dag-factory alone would reject it.
+$NAME is never expanded (dag-factory would read the environment): a warning says so.
 
 Exit status: 0 all files valid (warnings may be printed), 1 at least one file invalid,
-2 a file could not be read or the command line is wrong.
+2 a file could not be read or the command line is wrong (every other file is still checked).
 
 Examples:
   updraft validate pipeline.yaml
@@ -56,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
             text = _read(name)
         except (OSError, UnicodeDecodeError) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            results.append({"file": label, "valid": False, "read_error": reason, "errors": [], "warnings": []})
             print(f"{label}: cannot read: {reason}", file=sys.stderr)
-            return 2
+            status = 2  # the others are still checked; a read failure outranks an invalid file
+            continue
         result = validate(text, now=now)
         entry: dict[str, Any] = {
             "file": label,
@@ -69,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             entry.update(dag_id=result.graph.dag_id, schedule=result.graph.schedule,
                          timezone=result.graph.timezone, tasks=list(result.graph.tasks))
         results.append(entry)
-        if not result.ok:
+        if not result.ok and status == 0:
             status = 1
         if args.json:
             continue
@@ -83,5 +100,6 @@ def run(args: argparse.Namespace) -> int:
                 assert g is not None
                 print(f"{label}: OK: {g.dag_id}, {len(g.tasks)} task(s), schedule {g.schedule or 'None'}")
     if args.json:
-        print(json.dumps(results if len(results) > 1 else results[0], indent=2))
+        # always a list, one entry per FILE in order: a glob matching one file keeps the same shape
+        print(json.dumps(results, indent=2))
     return status

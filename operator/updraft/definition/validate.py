@@ -8,6 +8,17 @@ Two input forms are accepted:
 - the simplified form the MWAA Serverless guide shows: `dag_id`, `tasks`, `depends_on`, ... at the
   top level, short operator names, `schedule_interval`.
 Both give the same graph, and `TaskGraph.normalized` is always dag-factory's form.
+
+Choices where the guide, dag-factory and the converter leave room:
+- a bare number for execution_timeout is read as seconds and normalised to the timedelta form
+  (dag-factory alone rejects it; retry_delay, poke_interval and timeout take numbers there too);
+- a parameter the guide lists as ignored is dropped; it warns only when its value differs from
+  Airflow's default, because the converter writes many of them (owner, priority_weight, outlets,
+  catchup, dag_display_name ...) out with default values into every file;
+- trigger_rule, retry_exponential_backoff and max_retry_delay are honoured, not ignored;
+- aws_conn_id becomes None (the task uses the workflow's role), deferrable becomes false;
+- `$NAME` stays as written (a warning says dag-factory would have expanded it);
+- presets are exactly those the scheduler fires (updraft.schedule), so @midnight is refused.
 """
 
 from __future__ import annotations
