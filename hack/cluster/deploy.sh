@@ -11,6 +11,8 @@ for crd in workflows workflowruns workflowversions; do
 done
 [ "${1:-}" = "--crds-only" ] && exit 0
 kubectl_admin apply -f "$top/deploy/operator.yaml" >/dev/null
+kubectl_admin -n updraft-system get secret updraft-task-api >/dev/null 2>&1 ||
+  kubectl_admin -n updraft-system create secret generic updraft-task-api --from-literal=key="$(openssl rand -hex 32)" >/dev/null
 # pick up a rebuilt image under the same tag
 kubectl_admin -n updraft-system rollout restart deploy/updraft-operator >/dev/null
 wait_for "the operator Deployment to become available" 180 \

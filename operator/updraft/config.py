@@ -31,6 +31,7 @@ class Settings:
     )
     task_api_url: str = ""
     task_api_port: int = 8081
+    task_api_key: str = ""  # HMAC key of task tokens; set it (the chart does) so restarts keep tokens valid
     operator_pod_labels: Mapping[str, str] = field(default_factory=lambda: {"app.kubernetes.io/name": "updraft-operator"})
     operator_namespace: str = "updraft-system"
     max_workflows: int = 100
@@ -103,6 +104,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         runner_resources=resources,  # type: ignore[arg-type]
         task_api_url=env.get("UPDRAFT_TASK_API_URL", d.task_api_url),
         task_api_port=_int(env, "UPDRAFT_TASK_API_PORT", d.task_api_port),
+        task_api_key=env.get("UPDRAFT_TASK_API_KEY", ""),
         operator_pod_labels=labels,  # type: ignore[arg-type]
         operator_namespace=env.get("UPDRAFT_OPERATOR_NAMESPACE", d.operator_namespace),
         max_workflows=_int(env, "UPDRAFT_MAX_WORKFLOWS", d.max_workflows),

@@ -176,11 +176,11 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
         elif k == "max_retry_delay":
             if v is not None:
                 draft.max_retry_delay = _duration(v, kp, error)
-        elif k in parameters.AWS_CONTROLLED:
-            if k == "aws_conn_id":
-                norm["aws_conn_id"] = None  # the default credential chain: the workflow's role
+        elif k in parameters.AWS_CONTROLLED or k.endswith("_aws_conn_id"):
+            if k.endswith("aws_conn_id"):  # also source_/dest_aws_conn_id (S3FileTransformOperator)
+                norm[k] = None  # the default credential chain: the workflow's role
                 if v not in ("aws_default", None):
-                    warn(kp, "aws-controlled", f"aws_conn_id {v!r} is ignored: tasks use the workflow's role")
+                    warn(kp, "aws-controlled", f"{k} {v!r} is ignored: tasks use the workflow's role")
             elif v is not None:
                 why = "comes from the environment" if k == "region_name" else "is not supported"
                 warn(kp, "aws-controlled", f"{k} {why}; the value is ignored")

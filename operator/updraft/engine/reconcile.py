@@ -1,22 +1,38 @@
-"""The run state machine: (run, task graph, observed pods, now) -> (new status, actions). Pure.
+"""The run state machine: (run, task graph, observed pods, now) -> Decision. Pure.
 
 One call looks at everything once and decides everything once; the handler applies the actions
-and writes the status a single time. Calling it again with the same inputs gives the same
-answer, and an attempt's pod name is a function of (run, task, attempt), so an operator that
-restarts mid-run rebuilds its view from the status it wrote and the pods it finds, and never
-starts an attempt twice.
+in order (create pods, delete pods, post events) and writes `Decision.status` a single time.
 
-Run states: STARTING -> QUEUED (no concurrency slot yet) -> RUNNING -> SUCCESS | FAILED, or
-STOPPING -> STOPPED when asked to stop. The end state follows Airflow's rule for a DAG run: it
-failed if any leaf task failed (or could not run because an upstream failed), else it succeeded.
-TIMEOUT is reserved for a run-level deadline, which the MWAA Serverless definition format ignores
-(dagrun_timeout), so runs do not end in it today; a task's own timeout is the task's TIMEOUT.
+Idempotency and adoption. The same inputs give the same Decision. A pod's name is a function
+of (run, task, attempt, reschedule index), so creating it twice is harmless; beyond that the
+engine never asks for a pod it can see. An operator that restarts mid-run rebuilds its view
+from the status it wrote and the pods it finds: a pod newer than what the status knows for its
+task (the status patch was lost after the pod was created) is adopted as the task's current
+attempt instead of being started again. A task the status says is QUEUED whose pod is missing
+gets the same pod asked for again (its creation failed or is not visible yet); one that was
+seen RUNNING and whose pod is gone was lost to the infrastructure.
+
+Run states. STARTING -> QUEUED (no concurrency slot yet) -> RUNNING -> SUCCESS | FAILED, or
+STOPPING -> STOPPED when asked to stop. The end state follows Airflow's DagRun.update_state
+(airflow/models/dagrun.py, 3.0.6): once every task is finished, the run FAILED if any leaf task
+is in a failed state (FAILED, UPSTREAM_FAILED, and our TIMEOUT / CANCELLED), else it succeeded
+(leaves SUCCESS or SKIPPED). So a failure absorbed by an `all_done` leaf ends in SUCCESS, as in
+Airflow. TIMEOUT is a run-level deadline (Airflow's dagrun_timeout); MWAA Serverless ignores
+dagrun_timeout, so no run ends in TIMEOUT today: a task's timeout is the task's TIMEOUT, and
+the run then FAILS like any other task failure ("Workflow execution failed").
+
+Task attempts. Attempt N that fails (the runner's failed / up_for_retry / timeout, a non-zero
+exit, the pod's deadline, a pod stuck Pending past pending_timeout, or the engine's own
+execution_timeout clock) becomes UP_FOR_RETRY while N <= retries, with the next attempt at
+end + retry_delay (engine/retry.py), else FAILED (TIMEOUT when it timed out). A sensor's
+up_for_reschedule keeps attempt N and starts a new pod (reschedule index + 1) at reschedule_at.
+An infrastructure failure (engine/outcome.py) also starts a new pod of the same attempt and
+spends EngineSettings.max_infra_retries, not the user's retries. The reschedule index is thus
+"the n-th pod of this attempt", whatever the reason for the re-launch.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,29 +41,40 @@ from updraft.definition.model import Task, TaskGraph
 from updraft.engine import triggers
 from updraft.engine.model import (EngineSettings, ObservedPod, Outcome, RunState, RunStatus, RunView, TaskInstance,
                                   TaskState)
-from updraft.engine.outcome import classify
+from updraft.engine.outcome import DONE, INFRA, PENDING, RUNNING, classify_pod
+from updraft.engine.retry import retry_delay
 from updraft.podspec.naming import pod_name
 
 WORKFLOW_FAILED = "Workflow execution failed"
-MAX_RETRY_DELAY = timedelta(days=1)
+ALIVE_PHASES = ("Pending", "Running", "Unknown")
 
 
 @dataclass(frozen=True)
 class CreatePod:
+    """Create the pod of this attempt (podspec.build_pod with these numbers); AlreadyExists is success."""
+
     task_id: str
     attempt: int
     reschedule: int
     pod_name: str
 
+    @property
+    def reschedule_index(self) -> int:
+        return self.reschedule
+
 
 @dataclass(frozen=True)
 class DeletePod:
+    """Delete this pod (NotFound is success)."""
+
     pod_name: str
     reason: str
 
 
 @dataclass(frozen=True)
 class Event:
+    """A Kubernetes Event on the WorkflowRun: one per run state change and task state change."""
+
     type: str  # Normal | Warning
     reason: str
     message: str
@@ -58,38 +85,35 @@ Action = CreatePod | DeletePod | Event
 
 @dataclass(frozen=True)
 class Decision:
-    status: RunStatus
-    actions: tuple[Action, ...]
-    requeue_at: datetime | None  # wake up then even if nothing is observed
-    done: bool  # finished, and its pods are cleaned up: nothing more to do for this run
+    status: RunStatus  # write it to the CR (status.to_dict) once
+    actions: tuple[Action, ...]  # apply in order
+    requeue_at: datetime | None  # the earliest timer: call reconcile again then even if nothing changes
+    done: bool  # finished and cleaned up: nothing more to do for this run, ever
 
-
-def retry_delay(task: Task, attempt: int, run_name: str) -> timedelta:
-    """Airflow's next_retry_datetime delay: retry_delay, or exponential backoff with its
-    deterministic per-attempt spread, capped by max_retry_delay."""
-    delay = task.retry_delay
-    if not task.retry_exponential_backoff:
-        return delay
-    try:
-        min_backoff = max(1, math.ceil(delay.total_seconds() * (2 ** (attempt - 1))))
-    except OverflowError:
-        min_backoff = int(MAX_RETRY_DELAY.total_seconds())
-    spread = int(hashlib.sha1(f"{run_name}#{task.task_id}#{attempt}".encode()).hexdigest(), 16) % min_backoff
-    backoff = timedelta(seconds=min(min_backoff + spread, MAX_RETRY_DELAY.total_seconds()))
-    return min(backoff, task.max_retry_delay) if task.max_retry_delay else backoff
+    @property
+    def cleanup_at(self) -> datetime | None:
+        """When a finished run's pods are (or were) due for deletion; None while it runs."""
+        return self.requeue_at if self.status.run_state in RunState.FINAL and not self.done else None
 
 
 class _Step:
     """Mutable scratch state of one reconcile; the result is frozen again."""
 
-    def __init__(self, run: RunView, now: datetime) -> None:
-        self.run, self.now = run, now
+    def __init__(self, run: RunView, graph: TaskGraph | None, pods: Sequence[ObservedPod], now: datetime,
+                 settings: EngineSettings) -> None:
+        self.run, self.graph, self.now, self.settings = run, graph, now, settings
+        self.pods = list(pods)
+        self.by_name = {p.name: p for p in pods}
         self.status = run.status
         self.actions: list[Action] = []
         self.wakeups: list[datetime] = []
 
     def event(self, type_: str, reason: str, message: str) -> None:
         self.actions.append(Event(type_, reason, message))
+
+    def delete(self, name: str, reason: str) -> None:
+        if not any(isinstance(a, DeletePod) and a.pod_name == name for a in self.actions):
+            self.actions.append(DeletePod(name, reason))
 
     def set_run(self, state: str, error: str | None = None) -> None:
         if self.status.run_state == state:
@@ -118,95 +142,141 @@ class _Step:
                        f"task {new.task_id} is {new.status}{detail}{err}")
         return new
 
-    def start_attempt(self, ti: TaskInstance, attempt: int, reschedule: int, infra_retries: int) -> None:
+    def start_attempt(self, ti: TaskInstance, attempt: int, reschedule: int, infra_retries: int) -> TaskInstance:
         name = pod_name(self.run.name, ti.task_id, attempt, reschedule)
-        self.actions.append(CreatePod(ti.task_id, attempt, reschedule, name))
-        self.set_task(ti, status=TaskState.QUEUED, attempt=attempt, reschedules=reschedule,
-                      infra_retries=infra_retries, pod_name=name, next_attempt_at=None, ended_at=None,
-                      started_at=None if reschedule == 0 else ti.started_at, error=None)
+        if name not in self.by_name:  # never ask for a pod that exists
+            self.actions.append(CreatePod(ti.task_id, attempt, reschedule, name))
+        else:
+            self.wakeups.append(self.now)  # adopt it: look at it on the next pass
+        return self.set_task(ti, status=TaskState.QUEUED, attempt=attempt, reschedules=reschedule,
+                             infra_retries=infra_retries, pod_name=name, next_attempt_at=None, ended_at=None,
+                             started_at=None if reschedule == 0 else ti.started_at, error=None)
+
+    def decision(self, done: bool = False, requeue_at: datetime | None = None) -> Decision:
+        when = requeue_at if requeue_at is not None else min(self.wakeups, default=None)
+        return Decision(self.status, tuple(self.actions), when, done)
 
 
 def reconcile(run: RunView, graph: TaskGraph | None, pods: Sequence[ObservedPod], now: datetime,
               settings: EngineSettings = EngineSettings()) -> Decision:
-    s = _Step(run, now)
-    by_name = {p.name: p for p in pods}
-    alive = [p for p in pods if p.phase in ("Pending", "Running", "Unknown") and not p.deleted]
-
+    """Decide the next status and actions of a run. `graph` None (or `run.definition_error`) means
+    the pinned version cannot be used: the run fails with that error. `pods` are all pods of the
+    run (any attempt), read consistently from the API server."""
+    s = _Step(run, graph, pods, now, settings)
     if s.status.run_state in RunState.FINAL:
-        return _finished(s, pods, settings)
+        return _finished(s)
 
     if graph is None or run.definition_error:
-        for p in alive:
-            s.actions.append(DeletePod(p.name, "the run's definition is invalid"))
+        for p in _alive(pods):
+            s.delete(p.name, "the run's definition is invalid")
         s.set_run(RunState.FAILED, run.definition_error or "the workflow version could not be loaded")
-        return _finished(s, pods, settings)
+        return _finished(s)
 
     for tid in graph.tasks:
         if tid not in s.status.tasks:
             s.status = s.status.with_task(TaskInstance(tid))
 
     if run.stop_requested or s.status.run_state == RunState.STOPPING:
-        return _stop(s, alive, settings, pods)
+        return _stop(s, graph)
 
     if s.status.run_state in (RunState.STARTING, RunState.QUEUED):
         if not run.admitted:
             s.set_run(RunState.QUEUED)
-            return Decision(s.status, tuple(s.actions), None, False)
+            return s.decision()
         s.set_run(RunState.RUNNING)
 
-    _observe(s, graph, by_name, settings)
+    _adopt(s, graph)
+    _observe(s, graph)
     _schedule(s, graph)
     _finish_if_complete(s, graph)
     if s.status.run_state in RunState.FINAL:
-        return _finished(s, pods, settings)
-    return Decision(s.status, tuple(s.actions), min(s.wakeups, default=None), False)
+        return _finished(s)
+    return s.decision()
 
 
-def _observe(s: _Step, graph: TaskGraph, by_name: dict[str, ObservedPod], settings: EngineSettings) -> None:
+def _alive(pods: Sequence[ObservedPod]) -> list[ObservedPod]:
+    """Pods whose containers may still run (a deleted pod runs until it terminates; a deleted pod
+    on an unreachable node never reports again and counts as gone)."""
+    return [p for p in pods if p.phase in ALIVE_PHASES and not (p.deleted and p.phase == "Unknown")]
+
+
+def _adopt(s: _Step, graph: TaskGraph) -> None:
+    """Take a pod newer than the status knows (its status patch was lost) as the task's attempt."""
+    latest: dict[str, ObservedPod] = {}
+    for p in s.pods:
+        if p.task_id in graph.tasks and (p.task_id not in latest
+                                         or (p.attempt, p.reschedule) > (latest[p.task_id].attempt,
+                                                                         latest[p.task_id].reschedule)):
+            latest[p.task_id] = p
+    for tid, p in latest.items():
+        ti = s.status.tasks[tid]
+        if (p.attempt, p.reschedule) > (ti.attempt, ti.reschedules):
+            s.event("Normal", "TaskAdopted", f"task {tid}: adopting pod {p.name} (attempt {p.attempt})")
+            s.set_task(ti, status=TaskState.QUEUED, attempt=p.attempt, reschedules=p.reschedule, pod_name=p.name,
+                       next_attempt_at=None, ended_at=None, error=None,
+                       started_at=ti.started_at if p.reschedule else None)
+
+
+def _observe(s: _Step, graph: TaskGraph) -> None:
     """Fold what the pods show into the task instances."""
     for tid, task in graph.tasks.items():
         ti = s.status.tasks[tid]
         if ti.status not in TaskState.ACTIVE or ti.pod_name is None:
             continue
-        pod = by_name.get(ti.pod_name)
+        pod = s.by_name.get(ti.pod_name)
         if pod is None:
-            _infra(s, task, ti, "its pod disappeared", settings)
+            if ti.status == TaskState.QUEUED:  # asked for, never seen: ask again (same name)
+                s.actions.append(CreatePod(tid, ti.attempt, ti.reschedules, ti.pod_name))
+            else:
+                _infra(s, ti, "its pod disappeared")
             continue
-        result = classify(pod)
-        if result.kind == "pending":
-            continue
-        if result.kind == "running":
+        result = classify_pod(pod)
+        if result.kind == PENDING:
+            _enforce_pending(s, task, ti, pod)
+        elif result.kind == RUNNING:
             if ti.status != TaskState.RUNNING or ti.started_at is None:
                 ti = s.set_task(ti, status=TaskState.RUNNING, started_at=ti.started_at or pod.started_at or s.now)
-            _enforce_timeout(s, task, ti, settings)
-            continue
-        if result.kind == "infra":
-            _infra(s, task, ti, result.reason or "infrastructure failure", settings)
-            continue
-        assert result.outcome is not None
-        _apply_outcome(s, task, ti, result.outcome, pod.finished_at or s.now, pod.started_at)
+            _enforce_timeout(s, task, ti, pod)
+        elif result.kind == INFRA:
+            _infra(s, ti, result.reason or "infrastructure failure")
+        else:
+            assert result.kind == DONE and result.outcome is not None
+            _apply_outcome(s, task, ti, result.outcome, pod.finished_at or s.now, pod.started_at)
 
 
-def _enforce_timeout(s: _Step, task: Task, ti: TaskInstance, settings: EngineSettings) -> None:
-    limit = task.execution_timeout or settings.default_task_timeout
-    started = ti.started_at or s.now
-    deadline = started + limit + settings.timeout_grace
-    if s.now >= deadline:
-        assert ti.pod_name is not None
-        s.actions.append(DeletePod(ti.pod_name, f"execution_timeout of {limit.total_seconds():g}s exceeded"))
-        _apply_outcome(s, task, ti, Outcome("timeout", f"the task exceeded its execution_timeout ({limit.total_seconds():g}s)"),
-                       s.now, None)
-    else:
+def _enforce_pending(s: _Step, task: Task, ti: TaskInstance, pod: ObservedPod) -> None:
+    if pod.created_at is None:
+        return
+    deadline = pod.created_at + s.settings.pending_timeout
+    if s.now < deadline:
         s.wakeups.append(deadline)
+        return
+    limit = s.settings.pending_timeout.total_seconds()
+    s.delete(pod.name, f"still Pending after {limit:g}s")
+    _apply_outcome(s, task, ti, Outcome("failed", f"the task's pod did not start within {limit:g}s"
+                                        + (f" ({pod.reason})" if pod.reason else "")), s.now, None)
 
 
-def _infra(s: _Step, task: Task, ti: TaskInstance, reason: str, settings: EngineSettings) -> None:
-    if ti.infra_retries >= settings.max_infra_retries:
+def _enforce_timeout(s: _Step, task: Task, ti: TaskInstance, pod: ObservedPod) -> None:
+    """execution_timeout on the engine's clock, per pod (a sensor's pokes are separate executions,
+    as in Airflow); the pod's activeDeadlineSeconds normally fires first."""
+    limit = task.execution_timeout or s.settings.default_task_timeout
+    started = pod.started_at or pod.created_at or ti.started_at or s.now
+    deadline = started + limit + s.settings.timeout_grace
+    if s.now < deadline:
+        s.wakeups.append(deadline)
+        return
+    s.delete(pod.name, f"execution_timeout of {limit.total_seconds():g}s exceeded")
+    _apply_outcome(s, task, ti, Outcome("timeout", f"the task exceeded its execution_timeout ({limit.total_seconds():g}s)"),
+                   s.now, None)
+
+
+def _infra(s: _Step, ti: TaskInstance, reason: str) -> None:
+    if ti.infra_retries >= s.settings.max_infra_retries:
         s.set_task(ti, status=TaskState.FAILED, ended_at=s.now,
                    error=f"infrastructure failure ({reason}) after {ti.infra_retries} re-launches")
         return
     s.event("Warning", "TaskInfrastructureRetry", f"task {ti.task_id} attempt {ti.attempt}: {reason}; re-launching")
-    # same try number, next reschedule slot: a new pod that does not spend a user retry
     s.start_attempt(ti, ti.attempt, ti.reschedules + 1, ti.infra_retries + 1)
 
 
@@ -218,13 +288,14 @@ def _apply_outcome(s: _Step, task: Task, ti: TaskInstance, outcome: Outcome, end
     elif outcome.state == "skipped":
         s.set_task(ti, status=TaskState.SKIPPED, ended_at=ended, started_at=started_at)
     elif outcome.state == "up_for_reschedule":
-        when = outcome.reschedule_at or s.now + (task.poke_interval or timedelta(seconds=60))
+        when = outcome.reschedule_at or s.now + (task.poke_interval or s.settings.default_poke_interval)
         s.set_task(ti, status=TaskState.UP_FOR_RESCHEDULE, next_attempt_at=when, started_at=started_at)
         s.wakeups.append(when)
     else:  # failed, up_for_retry, timeout: the user's retries decide
         error = outcome.error or ("timed out" if outcome.state == "timeout" else "the task failed")
         if ti.attempt <= task.retries:
-            when = ended + retry_delay(task, ti.attempt, s.run.name)
+            when = ended + retry_delay(task, ti.attempt, s.graph.dag_id if s.graph else s.run.workflow,
+                                       s.run.effective_logical_date)
             s.set_task(ti, status=TaskState.UP_FOR_RETRY, ended_at=ended, started_at=started_at, error=error,
                        next_attempt_at=when)
             s.wakeups.append(when)
@@ -234,18 +305,17 @@ def _apply_outcome(s: _Step, task: Task, ti: TaskInstance, outcome: Outcome, end
 
 
 def _schedule(s: _Step, graph: TaskGraph) -> None:
-    """Start what may start, in topological order, so one pass settles cascades."""
+    """Start what may start, in topological order (graph.tasks is), so one pass settles cascades."""
     for tid, task in graph.tasks.items():
         ti = s.status.tasks[tid]
         if ti.status in TaskState.WAITING:
-            assert ti.next_attempt_at is not None
-            if ti.next_attempt_at <= s.now:
-                if ti.status == TaskState.UP_FOR_RETRY:
-                    s.start_attempt(ti, ti.attempt + 1, 0, ti.infra_retries)
-                else:
-                    s.start_attempt(ti, ti.attempt, ti.reschedules + 1, ti.infra_retries)
+            when = ti.next_attempt_at or s.now
+            if when > s.now:
+                s.wakeups.append(when)
+            elif ti.status == TaskState.UP_FOR_RETRY:
+                s.start_attempt(ti, ti.attempt + 1, 0, ti.infra_retries)
             else:
-                s.wakeups.append(ti.next_attempt_at)
+                s.start_attempt(ti, ti.attempt, ti.reschedules + 1, ti.infra_retries)
             continue
         if ti.status != TaskState.NONE:
             continue
@@ -263,37 +333,44 @@ def _finish_if_complete(s: _Step, graph: TaskGraph) -> None:
     if not all(st in TaskState.FINAL for st in states.values()):
         return
     leaves = [tid for tid in graph.tasks if not graph.downstream(tid)]
-    failed = any(states[t] not in (TaskState.SUCCESS, TaskState.SKIPPED) for t in leaves)
-    if failed:
+    if any(states[t] not in (TaskState.SUCCESS, TaskState.SKIPPED) for t in leaves):
         s.set_run(RunState.FAILED, WORKFLOW_FAILED)
     else:
         s.set_run(RunState.SUCCESS)
 
 
-def _stop(s: _Step, alive: list[ObservedPod], settings: EngineSettings, pods: Sequence[ObservedPod]) -> Decision:
-    if s.status.run_state not in (RunState.STOPPING, *RunState.FINAL):
-        s.set_run(RunState.STOPPING)
-    for p in alive:
-        s.actions.append(DeletePod(p.name, "the run was asked to stop"))
+def _stop(s: _Step, graph: TaskGraph) -> Decision:
+    """STOPPING: no new pods; delete the live ones; what finished before the stop keeps its
+    result, everything else is CANCELLED; STOPPED once no pod can still be running."""
+    s.set_run(RunState.STOPPING)
+    for tid in graph.tasks:
+        ti = s.status.tasks[tid]
+        pod = s.by_name.get(ti.pod_name) if ti.pod_name and ti.status in TaskState.ACTIVE else None
+        result = classify_pod(pod) if pod is not None else None
+        if pod is not None and result is not None and result.kind == DONE and result.outcome is not None:
+            _apply_outcome(s, graph.tasks[tid], ti, result.outcome, pod.finished_at or s.now, pod.started_at)
     for ti in list(s.status.tasks.values()):
         if ti.status not in TaskState.FINAL:
             s.set_task(ti, status=TaskState.CANCELLED, ended_at=ti.ended_at or s.now, next_attempt_at=None)
+    alive = _alive(s.pods)
+    for p in alive:
+        if not p.deleted:
+            s.delete(p.name, "the run was asked to stop")
     if not alive:
         s.set_run(RunState.STOPPED)
-        return _finished(s, pods, settings)
-    return Decision(s.status, tuple(s.actions), s.now + timedelta(seconds=2), False)
+        return _finished(s)
+    return s.decision(requeue_at=s.now + s.settings.stop_poll)
 
 
-def _finished(s: _Step, pods: Sequence[ObservedPod], settings: EngineSettings) -> Decision:
-    """A finished run keeps its pods (and logs) for `cleanup_delay`, then deletes them."""
+def _finished(s: _Step) -> Decision:
+    """A finished run keeps its pods (and their logs) for `cleanup_delay`, then deletes them."""
     completed = s.status.completed_on or s.now
-    remaining = [p for p in pods if not p.deleted]
-    already = {a.pod_name for a in s.actions if isinstance(a, DeletePod)}
+    remaining = [p for p in s.pods if not p.deleted]
     if not remaining:
-        return Decision(s.status, tuple(s.actions), None, True)
-    if s.now >= completed + settings.cleanup_delay:
-        for p in remaining:
-            if p.name not in already:
-                s.actions.append(DeletePod(p.name, "the run finished; cleaning up"))
-        return Decision(s.status, tuple(s.actions), s.now + timedelta(seconds=5), False)
-    return Decision(s.status, tuple(s.actions), completed + settings.cleanup_delay, False)
+        return s.decision(done=True)
+    due = completed + s.settings.cleanup_delay
+    if s.now < due:
+        return s.decision(requeue_at=due)
+    for p in remaining:
+        s.delete(p.name, "the run finished; cleaning up")
+    return s.decision(requeue_at=s.now + timedelta(seconds=5))

@@ -135,8 +135,15 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
 
     from updraft.k8s.resources import Kube, connect
 
+    import secrets
+
+    from updraft.taskapi import server as task_api
+
     api = await connect(kubeconfig)
-    ctx = Context(settings=settings, kube=Kube(api), s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+    key = settings.task_api_key.encode() if settings.task_api_key else secrets.token_bytes(32)
+    ctx = Context(settings=settings, kube=Kube(api), task_api_key=key,
+                  s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+    api_runner = await task_api.start(ctx.kube, key, settings.task_api_port) if settings.task_api_url else None
     try:
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx),
@@ -148,4 +155,6 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             stop_flag=stop_flag,
         )
     finally:
+        if api_runner is not None:
+            await api_runner.cleanup()
         await api.close()

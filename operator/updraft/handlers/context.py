@@ -67,6 +67,7 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     wakeups: Wakeups = field(default_factory=Wakeups)
     graphs: GraphCache = field(default_factory=GraphCache)
+    task_api_key: bytes = b""
 
     @property
     def limits(self) -> Limits:

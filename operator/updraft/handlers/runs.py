@@ -137,6 +137,10 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
                 first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None))
             if ctx.settings.runner_command:
                 body["spec"]["containers"][0]["command"] = list(ctx.settings.runner_command)
+            if ctx.settings.task_api_url:
+                secret = await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt)
+                body["spec"]["containers"][0]["env"].append(
+                    {"name": "UPDRAFT_TASK_TOKEN", "valueFrom": {"secretKeyRef": {"name": secret, "key": "token"}}})
             await ctx.kube.create(body, namespace)
         elif isinstance(action, DeletePod):
             await ctx.kube.delete("Pod", action.pod_name, namespace)
@@ -148,6 +152,23 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
     if _differs(old_status, new_status):
         await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
     return decision
+
+
+async def _token_secret(ctx: Context, run: Mapping[str, Any], pod: str, task_id: str, attempt: int) -> str:
+    """The attempt's task-API token, in a Secret owned by the run (gone with it)."""
+    from updraft.taskapi.tokens import Attempt, token
+
+    meta = run["metadata"]
+    name = f"{pod}-token"
+    await ctx.kube.create({
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": name, "namespace": meta["namespace"],
+                     "labels": {naming.LABEL_MANAGED: naming.MANAGED_BY, naming.LABEL_RUN: naming.label_value(meta["name"])},
+                     "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun",
+                                          "name": meta["name"], "uid": meta["uid"]}]},
+        "stringData": {"token": token(ctx.task_api_key, Attempt(meta["namespace"], meta["name"], task_id, attempt))},
+    }, meta["namespace"])
+    return name
 
 
 def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

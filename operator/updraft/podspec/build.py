@@ -74,6 +74,7 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
         "AWS_DEFAULT_REGION": i.region,
         "AWS_STS_REGIONAL_ENDPOINTS": "regional",
         "UPDRAFT_WORKFLOW": i.workflow,
+        "UPDRAFT_NAMESPACE": i.namespace,
         "UPDRAFT_RUN": i.run_name,
         "UPDRAFT_VERSION": i.version,
         "UPDRAFT_TASK_ID": i.task.task_id,

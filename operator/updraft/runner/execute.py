@@ -24,20 +24,35 @@ class Result:
 
 
 class TaskInstanceView:
-    """The `ti` / `task_instance` of the template context. XCom reaches other pods through the
-    operator's task API (the runner work in progress); until then pulls find nothing."""
+    """The `ti` / `task_instance` of the template context. XCom goes to the operator's task API,
+    so it reaches the downstream tasks' pods; without one (local use) it stays in this process."""
 
     def __init__(self, inputs: TaskInputs, task: Any) -> None:
+        from updraft.runner.xcom import TaskApiClient
+
         self.task_id, self.dag_id, self.run_id = inputs.task_id, task.dag_id, inputs.run_id
         self.try_number, self.map_index, self.task = inputs.attempt, -1, task
         self._first = inputs.first_started_at
-        self.pushed: dict[str, Any] = {}
+        self.local: dict[tuple[str, str], Any] = {}
+        self.client = (TaskApiClient(inputs.task_api_url, inputs.namespace, inputs.run_id, inputs.task_id,
+                                     inputs.attempt, inputs.token) if inputs.task_api_url else None)
 
     def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
+        if self.client is not None:
+            self.client.push(key, value)
+        self.local[(self.task_id, key)] = value
 
     def xcom_pull(self, task_ids: Any = None, key: str = "return_value", **_: Any) -> Any:
-        return None
+        if task_ids is None:
+            task_ids = self.task_id
+        if isinstance(task_ids, (list, tuple)):
+            return [self._pull(t, key) for t in task_ids]
+        return self._pull(str(task_ids), key)
+
+    def _pull(self, task_id: str, key: str) -> Any:
+        if (task_id, key) in self.local:
+            return self.local[(task_id, key)]
+        return self.client.pull(task_id, key) if self.client is not None else None
 
     def get_first_reschedule_date(self, context: Any) -> datetime | None:
         return self._first
@@ -86,6 +101,8 @@ def run_task(inputs: TaskInputs) -> Result:
         ctx = contextvars.copy_context()
         ctx.run(ExecutorSafeguard.tracker.set, task)
         value = ctx.run(task.execute, context=context)
+        if value is not None and getattr(task, "do_xcom_push", True):
+            context["ti"].xcom_push("return_value", value)
     except AirflowSkipException as e:
         return Result("skipped", _short(e) or None)
     except AirflowRescheduleException as e:

@@ -22,6 +22,9 @@ class TaskInputs:
     definition: Mapping[str, Any]  # the validated definition, dag-factory form (TaskGraph.normalized)
     params: Mapping[str, Any] = field(default_factory=dict)  # the run's overrideParameters
     first_started_at: datetime | None = None  # sensors in reschedule mode: when the attempt began
+    namespace: str = ""
+    task_api_url: str = ""  # the operator's task API (XCom); empty: XCom stays inside the pod
+    token: str = ""  # this attempt's task-API token
 
 
 def _time(text: str, name: str) -> datetime:
@@ -47,4 +50,6 @@ def from_env(env: Mapping[str, str]) -> TaskInputs:
     return TaskInputs(workflow=env["UPDRAFT_WORKFLOW"], run_id=env["UPDRAFT_RUN"], task_id=env["UPDRAFT_TASK_ID"],
                       attempt=int(env["UPDRAFT_ATTEMPT"]), logical_date=_time(env["UPDRAFT_LOGICAL_DATE"], "UPDRAFT_LOGICAL_DATE"),
                       definition=definition, params=params if isinstance(params, dict) else {},
-                      first_started_at=_time(first, "UPDRAFT_FIRST_STARTED_AT") if first else None)
+                      first_started_at=_time(first, "UPDRAFT_FIRST_STARTED_AT") if first else None,
+                      namespace=env.get("UPDRAFT_NAMESPACE", ""), task_api_url=env.get("UPDRAFT_TASK_API_URL", ""),
+                      token=env.get("UPDRAFT_TASK_TOKEN", ""))
