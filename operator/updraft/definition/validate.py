@@ -69,8 +69,8 @@ def validate(text: str, *, limits: Limits = Limits(), now: datetime | None = Non
     try:
         data = load(text)
     except LoadError as e:
-        where = f" (line {e.line})" if e.line else ""
-        r.error("definition", "yaml", f"{e.message}{where}")
+        where = f"line {e.line}: " if e.line else ""
+        r.error("definition", "yaml", f"{where}{e.message}")
         return ValidationResult(None, tuple(r.errors))
     split = _split(data, r)
     if split is None:

@@ -102,6 +102,54 @@ INVALID = [
     ("sensor-mode", dag("tasks: {w: {operator: S3KeySensor, bucket_key: k, mode: smart}}"), "d.tasks.w.mode", "sensor-mode"),
     ("dag-id-reads-as-boolean", f"off:\n  tasks: {{t: {{operator: {EMPTY}}}}}\n", "definition", "dag-id"),
     ("simplified-no-dag-id", "tasks: {t: {operator: S3ListOperator}}\n", "dag_id", "dag-id"),
+    ("cron-never-fires", dag(f"schedule: '0 0 31 2 *'\ntasks: {{t: {{operator: {EMPTY}}}}}"), "d.schedule", "schedule"),
+    ("preset-midnight", dag(f"schedule: '@midnight'\ntasks: {{t: {{operator: {EMPTY}}}}}"), "d.schedule", "schedule"),
+    ("retries-float", task_with("retries: 1.5"), "d.tasks.t.retries", "retries-type"),
+    ("retries-bool", task_with("retries: true"), "d.tasks.t.retries", "retries-type"),
+    ("retry-delay-negative", task_with("retry_delay: -1"), "d.tasks.t.retry_delay", "retry-delay-range"),
+    ("default-args-retry-delay", dag(f"default_args: {{retry_delay: 301}}\ntasks: {{t: {{operator: {EMPTY}}}}}"),
+     "d.tasks.t.retry_delay", "retry-delay-range"),
+    ("timeout-bare-int-high", task_with("execution_timeout: 3601"), "d.tasks.t.execution_timeout", "execution-timeout-range"),
+    ("max-active-runs-text", dag(f"max_active_runs: many\ntasks: {{t: {{operator: {EMPTY}}}}}"), "d.max_active_runs",
+     "max-active-runs"),
+    ("datetime-bad-field", dag(f"start_date: {{__type__: datetime.datetime, year: 2025, month: 13, day: 1}}\n"
+                               f"tasks: {{t: {{operator: {EMPTY}}}}}"), "d.start_date", "instant"),
+    ("datetime-for-duration", task_with("retry_delay: {__type__: datetime.datetime, year: 2025, month: 1, day: 1}"),
+     "d.tasks.t.retry_delay", "duration"),
+    ("type-in-params", dag(f"params: {{p: {{__type__: builtins.eval, __args__: ['1']}}}}\n"
+                           f"tasks: {{t: {{operator: {EMPTY}}}}}"), "d.params.p", "type-not-allowed"),
+    ("type-nested-in-args", task_with("config: {inner: [{__type__: os.system}]}"), "d.tasks.t.config.inner[0]",
+     "type-not-allowed"),
+    ("callback-by-name", task_with("on_retry_callback_name: notify"), "d.tasks.t.on_retry_callback_name", "code-reference"),
+    ("callback-file", task_with("on_success_callback_file: /dags/cb.py"), "d.tasks.t.on_success_callback_file",
+     "code-reference"),
+    ("execution-date-fn", task_with("execution_date_fn: os.system"), "d.tasks.t.execution_date_fn", "code-reference"),
+    ("check-lambda", task_with("response_check_lambda: 'lambda r: True'"), "d.tasks.t.response_check_lambda",
+     "code-reference"),
+    ("decorator", task_with("decorator: airflow.sdk.task"), "d.tasks.t.decorator", "code-reference"),
+    ("variables-as-arguments", task_with("variables_as_arguments: [{variable: v, attribute: bucket}]"),
+     "d.tasks.t.variables_as_arguments", "code-reference"),
+    ("default-args-callable", dag(f"default_args: {{python_callable: os.system}}\ntasks: {{t: {{operator: {EMPTY}}}}}"),
+     "d.default_args.python_callable", "code-reference"),
+    ("expand", task_with("expand: {prefix: [a, b]}"), "d.tasks.t.expand", "dynamic-mapping"),
+    ("partial", task_with("partial: {prefix: a}"), "d.tasks.t.partial", "dynamic-mapping"),
+    ("group-dependency-unknown", dag(f"task_groups: {{g: {{dependencies: [nope]}}}}\n"
+                                     f"tasks: {{t: {{operator: {EMPTY}, task_group_name: g}}}}"),
+     "d.task_groups.g.dependencies", "unknown-dependency"),
+    ("group-parent-unknown", dag(f"task_groups: {{g: {{parent_group_name: nope}}}}\n"
+                                 f"tasks: {{t: {{operator: {EMPTY}, task_group_name: g}}}}"),
+     "d.task_groups.g.parent_group_name", "unknown-group"),
+    ("cycle-through-group", dag(f"""
+        task_groups: {{g: {{dependencies: [b]}}}}
+        tasks:
+          a: {{operator: {EMPTY}, task_group_name: g}}
+          b: {{operator: {EMPTY}, dependencies: [g]}}
+    """), "d.tasks", "cycle"),
+    ("task-id-bad-chars", dag(f"tasks: {{'a b': {{operator: {EMPTY}}}}}"), "d.tasks.a b", "task-id"),
+    ("list-task-without-id", dag(f"tasks: [{{operator: {EMPTY}}}]"), "d.tasks[0].task_id", "task-id"),
+    ("task-not-mapping", dag("tasks: {t: just-a-string}"), "d.tasks.t", "task-form"),
+    ("sensor-timeout-text", dag("tasks: {w: {operator: S3KeySensor, bucket_key: k, timeout: forever}}"),
+     "d.tasks.w.timeout", "duration"),
 ]
 
 
@@ -248,10 +296,17 @@ def test_timezone_gives_naive_dates_their_meaning() -> None:
     assert g.normalized["d"]["timezone"] == "Europe/Paris"
 
 
-def test_dollar_variables_are_not_expanded() -> None:
-    g = validate(dag(f"tasks: {{t: {{operator: {S3LIST}, bucket: $HOME, prefix: '${{SECRET}}'}}}}")).graph
+def test_dollar_variables_are_not_expanded_and_are_flagged() -> None:
+    result = validate(dag(f"""
+        params: {{root: "$ROOT/x"}}
+        tasks: {{t: {{operator: {S3LIST}, bucket: $HOME, prefix: '${{SECRET}}', delimiter: 'cost $5 $$ $.a'}}}}
+    """))
+    g = result.graph
     assert g is not None
-    assert g.tasks["t"].arguments == {"bucket": "$HOME", "prefix": "${SECRET}"}
+    assert g.tasks["t"].arguments == {"bucket": "$HOME", "prefix": "${SECRET}", "delimiter": "cost $5 $$ $.a"}
+    assert g.params == {"root": "$ROOT/x"}
+    assert {(w.path, w.rule) for w in result.warnings} == {
+        ("d.params.root", "env-variable"), ("d.tasks.t.bucket", "env-variable"), ("d.tasks.t.prefix", "env-variable")}
 
 
 def test_alias_bomb_is_refused() -> None:
@@ -268,3 +323,56 @@ def test_a_bad_operator_does_not_hide_the_tasks_other_errors() -> None:
     assert {(e.path, e.rule) for e in result.errors} == {
         ("d.tasks.t.operator", "operator-not-supported"), ("d.tasks.t.retries", "retries-range"),
         ("d.tasks.t.trigger_rule", "trigger-rule")}
+
+
+def test_bare_number_execution_timeout_is_normalised() -> None:
+    """dag-factory alone rejects `execution_timeout: 600`; Updraft reads seconds and writes the
+    timedelta form into `normalized` (checked against dag-factory in tests/differential)."""
+    g = validate(task_with("execution_timeout: 600")).graph
+    assert g is not None
+    assert g.tasks["t"].execution_timeout == timedelta(seconds=600)
+    assert g.normalized["d"]["tasks"]["t"]["execution_timeout"] == {"__type__": "datetime.timedelta", "seconds": 600.0}
+
+
+def test_normalized_form() -> None:
+    """What the runner hands dag-factory: the dag-factory form, honoured values explicit, ignored
+    ones gone, aws_conn_id left to the workflow's role, only the two allowed __type__s."""
+    g = validate("""
+dag_id: p
+schedule_interval: '@hourly'
+start_date: 2025-01-01
+catchup: true
+tasks:
+  a: {operator: S3ListOperator, bucket: b, aws_conn_id: aws_default, owner: me, deferrable: true}
+  b: {operator: EmptyOperator, depends_on: [a], trigger_rule: all_done, retry_delay: 10}
+""").graph
+    assert g is not None
+    dag_conf = g.normalized["p"]
+    assert dag_conf["schedule"] == "@hourly" and "schedule_interval" not in dag_conf
+    assert dag_conf["catchup"] is False and dag_conf["start_date"] == "2025-01-01T00:00:00"
+    a, b = dag_conf["tasks"]["a"], dag_conf["tasks"]["b"]
+    assert a["operator"] == S3LIST and a["aws_conn_id"] is None and a["deferrable"] is False
+    assert "owner" not in a
+    assert b == {"operator": EMPTY, "dependencies": ["a"], "retries": 0, "trigger_rule": "all_done",
+                 "retry_delay": {"__type__": "datetime.timedelta", "seconds": 10.0}, "retry_exponential_backoff": False}
+
+
+def test_trigger_rule_and_backoff_are_honoured_not_warned() -> None:
+    result = validate(task_with("""
+        trigger_rule: one_failed
+        retry_exponential_backoff: true
+        max_retry_delay: {__type__: datetime.timedelta, minutes: 2}
+    """))
+    assert result.ok and result.warnings == ()
+    t = result.graph.tasks["t"]  # type: ignore[union-attr]
+    assert (t.trigger_rule, t.retry_exponential_backoff, t.max_retry_delay) == ("one_failed", True, timedelta(minutes=2))
+
+
+@pytest.mark.parametrize("schedule", ["@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly",
+                                      "@annually", "0 0 29 2 *", "*/5 9-17 * * mon-fri"])
+def test_every_schedule_the_scheduler_fires_is_accepted(schedule: str) -> None:
+    from updraft.schedule import parse
+
+    g = validate(dag(f"schedule: '{schedule}'\ntasks: {{t: {{operator: {EMPTY}}}}}")).graph
+    assert g is not None and g.schedule == schedule
+    parse(g.schedule)  # and the scheduler takes what the validator returns
