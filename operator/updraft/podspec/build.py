@@ -6,9 +6,10 @@ What every task pod gets, whatever the workflow says:
   AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_REGION), so it works with or without the EKS
   webhook on any cluster whose service-account issuer AWS trusts;
 - restricted pod security: non-root, no privilege escalation, no capabilities, seccomp
-  RuntimeDefault, read-only root with an emptyDir at /tmp;
+  RuntimeDefault, read-only root with an emptyDir at /tmp, where HOME and AIRFLOW_HOME point;
 - restartPolicy Never and activeDeadlineSeconds from execution_timeout: one pod is one attempt;
-- the runner's report in the termination message (see engine/outcome.py).
+- the runner's report in the termination message (see engine/outcome.py);
+- the image's entrypoint (the runner image: `python -m updraft.runner`) unless `command` is given.
 """
 
 from __future__ import annotations
@@ -46,13 +47,16 @@ class PodInputs:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     task_api_url: str = ""
-    token_secret: str | None = None  # Secret holding this attempt's task-API token (key "token")
+    token_secret: str | None = None  # Secret holding this attempt's task-API token...
+    token_secret_key: str = "token"  # ...under this key
     default_timeout: timedelta = timedelta(hours=1)
     definition_json: str = ""  # the validated definition (dag-factory form) the runner loads
     params_json: str = "{}"  # the run's overrideParameters
     first_started_at: datetime | None = None  # a rescheduled sensor's first start
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Mapping[str, Any], ...] = ()
+    command: tuple[str, ...] = ()  # empty: the image's entrypoint
+    args: tuple[str, ...] = ()
 
 
 def labels(workflow: str, run: str, task_id: str, attempt: int) -> dict[str, str]:
@@ -73,6 +77,8 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
         "AWS_REGION": i.region,
         "AWS_DEFAULT_REGION": i.region,
         "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+        "HOME": "/tmp",  # the root filesystem is read-only: everything written goes to the emptyDir
+        "AIRFLOW_HOME": "/tmp/airflow",
         "UPDRAFT_WORKFLOW": i.workflow,
         "UPDRAFT_NAMESPACE": i.namespace,
         "UPDRAFT_RUN": i.run_name,
@@ -94,7 +100,7 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in plain.items()]
     if i.token_secret:
         env.append({"name": "UPDRAFT_TASK_TOKEN",
-                    "valueFrom": {"secretKeyRef": {"name": i.token_secret, "key": "token"}}})
+                    "valueFrom": {"secretKeyRef": {"name": i.token_secret, "key": i.token_secret_key}}})
     return env
 
 
@@ -121,6 +127,10 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
             {"name": "aws-iam-token", "mountPath": TOKEN_DIR, "readOnly": True},
         ],
     }
+    if i.command:
+        container["command"] = list(i.command)
+    if i.args:
+        container["args"] = list(i.args)
     spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "serviceAccountName": i.service_account,

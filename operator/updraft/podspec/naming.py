@@ -29,11 +29,19 @@ def dns_label(text: str, max_len: int = MAX_LABEL) -> str:
 
 
 def pod_name(run: str, task_id: str, attempt: int, reschedule: int = 0) -> str:
-    """`<run>-<task>-<attempt>[-r<n>]`, at most 63 characters."""
+    """`<run>-<task>-<attempt>[-r<n>]`: a DNS-1123 label of at most 63 characters.
+
+    The task part is folded to at most 40 characters (with a hash when it changed); the run part
+    takes the room left, hash-shortened when it does not fit (or holds '.', which a run name
+    may and a label may not). A run name that fits is kept as is, so names stay readable."""
     tail = f"-{attempt}" + (f"-r{reschedule}" if reschedule else "")
     task = dns_label(task_id, 40)
     head_room = MAX_LABEL - len(tail) - len(task) - 1
-    head = run if len(run) <= head_room else f"{run[: head_room - 9].rstrip('-')}-{_digest(run)}"
+    if len(run) <= head_room and _INVALID.search(run) is None and run.strip("-") == run:
+        head = run
+    else:
+        folded = _INVALID.sub("-", run.lower()).strip("-")
+        head = f"{folded[: max(head_room - 9, 0)].rstrip('-')}-{_digest(run)}".lstrip("-")
     return f"{head}-{task}{tail}"
 
 
