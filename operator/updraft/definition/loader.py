@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 MAX_ALIASES = 100  # a handful of anchors is normal; thousands is a "billion laughs" bomb
+MAX_DEPTH = 64  # a DAG is a few levels deep; a fixed bound keeps every later walk off the recursion limit
 
 
 class LoadError(Exception):
@@ -25,6 +26,7 @@ class _StrictLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._aliases = 0
+        self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
@@ -32,7 +34,13 @@ class _StrictLoader(yaml.SafeLoader):
             if self._aliases > MAX_ALIASES:
                 mark = self.peek_event().start_mark
                 raise LoadError(f"more than {MAX_ALIASES} YAML aliases", mark.line + 1)
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise LoadError(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}

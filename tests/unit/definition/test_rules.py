@@ -376,3 +376,10 @@ def test_every_schedule_the_scheduler_fires_is_accepted(schedule: str) -> None:
     g = validate(dag(f"schedule: '{schedule}'\ntasks: {{t: {{operator: {EMPTY}}}}}")).graph
     assert g is not None and g.schedule == schedule
     parse(g.schedule)  # and the scheduler takes what the validator returns
+
+
+@pytest.mark.parametrize("depth", [70, 5000])
+def test_deep_nesting_is_refused_with_a_bound_not_a_recursion_error(depth: int) -> None:
+    result = validate(task_with(f"config: {'[' * depth}{']' * depth}"))
+    assert [e.rule for e in result.errors] == ["yaml"]
+    assert "nested more than 64 levels" in result.errors[0].message
