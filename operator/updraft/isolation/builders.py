@@ -1,13 +1,25 @@
 """Per-workflow identity and network isolation objects (pure), owned by the Workflow.
 
 - ServiceAccount annotated with the workflow's IAM role (IRSA); no API token automounted.
-- NetworkPolicy for the workflow's task pods: no ingress; egress to cluster DNS, the operator's
-  task API, and what the workflow allows (`spec.network.egress`; default TCP 443 anywhere).
+- NetworkPolicy for the workflow's task pods: no ingress at all; egress to cluster DNS, the
+  operator's task API, and what the workflow allows (`spec.network.egress`; default TCP 443
+  anywhere).
 - SecurityGroupPolicy (AWS VPC CNI) when the workflow names security groups.
+
+All three share one deterministic name (`names(workflow)`), so re-applying is idempotent and a
+restarted operator finds what it made; Kubernetes garbage-collects them with the Workflow.
+
+Egress rules mirror Workflow `spec.network.egress`: a list of
+    {"cidr": "<IPv4 or IPv6 CIDR, optional>", "ports": [{"port": 1-65535, "protocol": "TCP|UDP|SCTP"}]}
+A rule without `cidr` means anywhere, written as two ipBlocks 0.0.0.0/0 and ::/0 (so a
+dual-stack cluster allows both families, and CNIs that keep ipBlocks for traffic leaving the
+cluster, as Cilium does, do not open the way to other pods). A rule without ports allows every
+port. `egress=None` is the default (TCP 443 anywhere); an empty list allows nothing more.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -15,6 +27,8 @@ from updraft.podspec import naming
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 DEFAULT_EGRESS: tuple[Mapping[str, Any], ...] = ({"ports": [{"port": 443, "protocol": "TCP"}]},)
+ANYWHERE = ("0.0.0.0/0", "::/0")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
 @dataclass(frozen=True)
@@ -31,7 +45,7 @@ class Owner:
 
 @dataclass(frozen=True)
 class TaskApi:
-    """Where task pods reach the operator's task API."""
+    """Where task pods reach the operator's task API: its namespace, its pods' labels, its port."""
 
     namespace: str
     pod_labels: Mapping[str, str]
@@ -40,13 +54,31 @@ class TaskApi:
 
 @dataclass(frozen=True)
 class Dns:
+    """Where cluster DNS runs. Ports are the DNS pods' own ports (policies see traffic after the
+    Service's port mapping): 53, and 1053 for CoreDNS deployments that run unprivileged and
+    listen there behind a Service on 53 (as the local development cluster does)."""
+
     namespace_labels: Mapping[str, str] = field(default_factory=lambda: {"kubernetes.io/metadata.name": "kube-system"})
     pod_labels: Mapping[str, str] = field(default_factory=lambda: {"k8s-app": "kube-dns"})
+    ports: tuple[int, ...] = (53, 1053)
+
+
+@dataclass(frozen=True)
+class WorkflowObjectNames:
+    service_account: str
+    network_policy: str
+    security_group_policy: str
 
 
 def object_name(workflow: str) -> str:
-    """Name of the workflow's ServiceAccount, NetworkPolicy and SecurityGroupPolicy."""
+    """Name of the workflow's ServiceAccount, NetworkPolicy and SecurityGroupPolicy:
+    `updraft-wf-<workflow>`, a DNS label, hash-shortened when long."""
     return naming.dns_label(f"updraft-wf-{workflow}")
+
+
+def names(workflow: str) -> WorkflowObjectNames:
+    n = object_name(workflow)
+    return WorkflowObjectNames(service_account=n, network_policy=n, security_group_policy=n)
 
 
 def _meta(workflow: str, namespace: str, owner: Owner) -> dict[str, Any]:
@@ -56,6 +88,7 @@ def _meta(workflow: str, namespace: str, owner: Owner) -> dict[str, Any]:
 
 
 def task_pod_selector(workflow: str) -> dict[str, Any]:
+    """Selects the workflow's task pods (the labels podspec puts on every pod)."""
     return {"matchLabels": {naming.LABEL_MANAGED: naming.MANAGED_BY,
                             naming.LABEL_WORKFLOW: naming.label_value(workflow)}}
 
@@ -66,30 +99,49 @@ def service_account(workflow: str, namespace: str, role_arn: str, owner: Owner) 
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": False}
 
 
-def _egress_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    ports = [{"port": int(p["port"]), "protocol": p.get("protocol", "TCP")} for p in rule.get("ports") or []]
-    if ports:
-        out["ports"] = ports
+def _egress_rule(rule: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if not isinstance(rule, Mapping):
+        raise ValueError(f"{where}: must be an object with optional cidr and ports")
+    unknown = set(rule) - {"cidr", "ports"}
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; allowed: cidr, ports")
+    ports = []
+    for j, p in enumerate(rule.get("ports") or []):
+        port, protocol = (p.get("port"), p.get("protocol", "TCP")) if isinstance(p, Mapping) else (None, None)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ValueError(f"{where}.ports[{j}].port: must be an integer from 1 to 65535, got {port!r}")
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"{where}.ports[{j}].protocol: must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+        ports.append({"port": port, "protocol": protocol})
     cidr = rule.get("cidr")
     if cidr:
-        out["to"] = [{"ipBlock": {"cidr": cidr}}]
+        try:
+            cidrs: Sequence[str] = (str(ipaddress.ip_network(str(cidr), strict=False)),)
+        except ValueError:
+            raise ValueError(f"{where}.cidr: {cidr!r} is not an IPv4 or IPv6 CIDR") from None
+    else:
+        cidrs = ANYWHERE
+    out: dict[str, Any] = {"to": [{"ipBlock": {"cidr": c}} for c in cidrs]}
+    if ports:
+        out["ports"] = ports
     return out
 
 
 def network_policy(workflow: str, namespace: str, owner: Owner, task_api: TaskApi, dns: Dns = Dns(),
                    egress: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """`egress` None means the default (TCP 443 anywhere); an empty list allows nothing more."""
+    """The workflow's NetworkPolicy. `egress` None means the default (TCP 443 anywhere); an empty
+    list allows nothing beyond DNS and the task API. Raises ValueError naming the bad field."""
+    dns_ports = [{"port": p, "protocol": proto} for p in dns.ports for proto in ("UDP", "TCP")]
     rules: list[dict[str, Any]] = [
         {"to": [{"namespaceSelector": {"matchLabels": dict(dns.namespace_labels)},
                  "podSelector": {"matchLabels": dict(dns.pod_labels)}}],
-         "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"},
-                   {"port": 1053, "protocol": "UDP"}, {"port": 1053, "protocol": "TCP"}]},
+         "ports": dns_ports},
         {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": task_api.namespace}},
                  "podSelector": {"matchLabels": dict(task_api.pod_labels)}}],
          "ports": [{"port": task_api.port, "protocol": "TCP"}]},
     ]
-    rules += [_egress_rule(r) for r in (DEFAULT_EGRESS if egress is None else egress)]
+    rules += [_egress_rule(r, f"spec.network.egress[{i}]")
+              for i, r in enumerate(DEFAULT_EGRESS if egress is None else egress)]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -101,6 +153,7 @@ def network_policy(workflow: str, namespace: str, owner: Owner, task_api: TaskAp
 
 def security_group_policy(workflow: str, namespace: str, security_group_ids: Sequence[str],
                           owner: Owner) -> dict[str, Any]:
+    """SecurityGroupPolicy of the AWS VPC CNI: the workflow's pods get these security groups."""
     return {
         "apiVersion": "vpcresources.k8s.aws/v1beta1",
         "kind": "SecurityGroupPolicy",
