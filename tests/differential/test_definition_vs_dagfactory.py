@@ -191,3 +191,16 @@ def test_environment_variables_are_not_expanded(tmp_path: Path, monkeypatch: pyt
     result = validate(text)
     assert result.graph is not None and [w.rule for w in result.warnings] == ["env-variable"]
     assert _load(config_dict=materialize(result.graph.normalized)).task_dict["t"].bucket == "$UPDRAFT_DIFF_SECRET"
+
+
+def test_timezone_without_start_date_is_honoured_unlike_dag_factory(tmp_path: Path) -> None:
+    """dag-factory's `timezone` only localises start_date/end_date strings, so without a start_date
+    its DAG runs the cron in UTC. Updraft's scheduler (not the runner's DAG) fires runs, and it
+    follows what the author wrote: the cron runs in Europe/Paris. Pinned so a change is deliberate."""
+    text = ("tz:\n  schedule: '0 6 * * *'\n  timezone: Europe/Paris\n  tasks:\n"
+            "    t: {operator: airflow.providers.standard.operators.empty.EmptyOperator}\n")
+    path = tmp_path / "tz.yaml"
+    path.write_text(text)
+    assert _airflow_view(_load(config_filepath=str(path)))["timezone"] == "UTC"
+    graph = validate(text).graph
+    assert graph is not None and graph.timezone == "Europe/Paris"

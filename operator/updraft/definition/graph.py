@@ -16,6 +16,8 @@ class Group:
     parent: str | None = None
     prefix: bool = True
     dependencies: list[str] = field(default_factory=list)
+    # checked default_args of the group: key -> (value, path it was written at)
+    default_args: dict[str, tuple[object, str]] = field(default_factory=dict)
 
 
 def group_chain(groups: dict[str, Group], name: str | None) -> list[str]:

@@ -110,13 +110,6 @@ TASK_STRUCTURAL = {"task_id", "operator", "dependencies", "depends_on", "task_gr
 # Task keys Updraft validates and honours.
 TASK_SCHEDULING = {"retries", "retry_delay", "execution_timeout", "trigger_rule",
                    "retry_exponential_backoff", "max_retry_delay"}
-# default_args keys the converter may emit (its allowlist), plus the ones Updraft honours.
-DEFAULT_ARGS_ALLOWED = {"owner", "email", "retries", "retry_delay", "priority_weight", "end_date",
-                        "wait_for_downstream", "execution_timeout", "trigger_rule", "start_date",
-                        "depends_on_past", "email_on_failure", "email_on_retry",
-                        "retry_exponential_backoff", "max_retry_delay"}
-
-
 def is_default(table: dict[str, Any], key: str, value: Any) -> bool:
     default = table.get(key, _NO_DEFAULT)
     if default is _NO_DEFAULT:

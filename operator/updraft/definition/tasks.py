@@ -94,12 +94,21 @@ def _duration(raw: Any, path: str, error: Report, *, numbers: bool = True) -> ti
         return None
 
 
-def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dates: dict[str, Any],
+Defaults = dict[str, tuple[Any, str]]  # default_args key -> (value, path it was written at)
+
+
+def check_task(key: str, conf: Any, path: str, defaults: Defaults, dag_dates: dict[str, Any],
                limits: Limits, error: Report, warn: Report) -> TaskDraft | None:
+    """One task, with the default_args that reach it (the DAG's, then its groups', inner last).
+
+    A default_args value Updraft honours (retries, retry_delay, ...) is checked where it was
+    written and resolved into the task. Any other default_args key is not made an argument of
+    the task: Airflow gives default_args only to operators that accept them, so they stay in
+    the normalized default_args (see `passthrough`), and Task.arguments holds the task's own."""
     if not isinstance(conf, dict):
         error(path, "task-form", "a task must be a mapping of parameters")
         return None
-    merged = {**defaults, **conf}
+    merged = {**{k: v for k, (v, _) in defaults.items()}, **conf}
     op_raw = merged.get("operator")
     if not isinstance(op_raw, str) or not op_raw:
         error(f"{path}.operator", "operator-required", "every task needs an operator (full import path or class name)")
@@ -119,10 +128,12 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
     norm: dict[str, Any] = {"operator": operator}
 
     for k, v in merged.items():
-        kp = f"{path}.{k}"
         from_defaults = k not in conf
+        kp = defaults[k][1] if from_defaults else f"{path}.{k}"
         if k in ("operator", "task_id"):
             continue
+        if from_defaults and k not in parameters.TASK_SCHEDULING:
+            continue  # passed on in the normalized default_args (dates: the DAG's own)
         if parameters.refuses_code(k):
             error(kp, "code-reference", f"{k} would make dag-factory load or run Python code, which workflows may not do")
         elif k in parameters.MAPPING_KEYS:
@@ -194,8 +205,6 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
             if v:
                 warn(kp, "deferrable", "deferrable is not supported: the task runs in its pod until done")
             norm["deferrable"] = False
-        elif from_defaults and k in parameters.DEFAULT_ARGS_ALLOWED:
-            continue  # a default_args key the operator does not take (e.g. owner)
         else:
             safe = json_safe(v, kp, error)
             warn_env_refs(safe, kp, warn)
@@ -229,6 +238,34 @@ def check_task(key: str, conf: Any, path: str, defaults: dict[str, Any], dag_dat
         norm["task_group_name"] = draft.group
     draft.normalized = norm
     return draft
+
+
+def passthrough(defaults: Defaults, error: Report, warn: Report) -> dict[str, Any]:
+    """The default_args keys that go on to Airflow as default_args (the honoured ones are resolved
+    into every task instead), with the same treatment as task arguments."""
+    out: dict[str, Any] = {}
+    for k, (v, kp) in defaults.items():
+        if k in parameters.TASK_SCHEDULING or k in ("start_date", "end_date", "operator", "task_id"):
+            continue
+        if k in parameters.MAPPING_KEYS or k in parameters.TASK_STRUCTURAL:
+            error(kp, "default-args-form", f"{k} cannot be a default argument")
+        elif k in parameters.AWS_CONTROLLED or k.endswith("_aws_conn_id"):
+            if k.endswith("aws_conn_id"):
+                out[k] = None
+                if v not in ("aws_default", None):
+                    warn(kp, "aws-controlled", f"{k} {v!r} is ignored: tasks use the workflow's role")
+            elif v is not None:
+                why = "comes from the environment" if k == "region_name" else "is not supported"
+                warn(kp, "aws-controlled", f"{k} {why}; the value is ignored")
+        elif k == "deferrable":
+            if v:
+                warn(kp, "deferrable", "deferrable is not supported: the task runs in its pod until done")
+            out[k] = False
+        else:
+            safe = json_safe(v, kp, error)
+            warn_env_refs(safe, kp, warn)
+            out[k] = safe
+    return out
 
 
 def _same_instant(value: Any, dag_value: Any) -> bool:

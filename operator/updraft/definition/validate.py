@@ -35,7 +35,7 @@ from updraft.definition import parameters, values
 from updraft.definition.limits import Limits
 from updraft.definition.loader import LoadError, load
 from updraft.definition.model import Issue, Task, TaskGraph, ValidationResult
-from updraft.definition.tasks import TaskDraft, check_task, json_safe, warn_env_refs
+from updraft.definition.tasks import Defaults, TaskDraft, check_task, json_safe, passthrough, warn_env_refs
 from updraft.schedule.fire_times import ONCE
 from updraft.schedule.fire_times import PRESETS as SCHEDULE_PRESETS
 
@@ -52,11 +52,14 @@ class _Report:
         self.errors: list[Issue] = []
         self.warnings: list[Issue] = []
 
+    # A default_args value reaches many tasks but is reported once, where it was written.
     def error(self, path: str, rule: str, message: str) -> None:
-        self.errors.append(Issue(path, rule, message))
+        if (issue := Issue(path, rule, message)) not in self.errors:
+            self.errors.append(issue)
 
     def warn(self, path: str, rule: str, message: str) -> None:
-        self.warnings.append(Issue(path, rule, message))
+        if (issue := Issue(path, rule, message)) not in self.warnings:
+            self.warnings.append(issue)
 
 
 def validate(text: str, *, limits: Limits = Limits(), now: datetime | None = None) -> ValidationResult:
@@ -185,9 +188,12 @@ def _check_dag(dag_id: str, conf: dict[str, Any], px: str, limits: Limits, now: 
         else:
             r.error(path, "unknown-parameter", f"{key!r} is not a DAG parameter Updraft knows")
 
-    defaults = _check_default_args(defaults_raw, px, r)
+    defaults = _check_default_args(defaults_raw, f"{px}default_args", r)
     groups = _check_groups(conf.get("task_groups"), px, r)
-    drafts = _check_tasks(conf.get("tasks"), px, defaults, dates, limits, r)
+    dag_defaults = passthrough(defaults, r.error, r.warn)
+    for grp in groups.values():
+        passthrough(grp.default_args, r.error, r.warn)  # reported here; written by _normalized
+    drafts = _check_tasks(conf.get("tasks"), px, defaults, groups, dates, limits, r)
     if drafts is None:
         return None
     upstream = _resolve(drafts, groups, px, r)
@@ -197,7 +203,7 @@ def _check_dag(dag_id: str, conf: dict[str, Any], px: str, limits: Limits, now: 
     order = g.topological(upstream)
     by_id = {g.final_task_id(d.key, d.group, groups): d for d in drafts.values()}
     tasks = {tid: _task(tid, by_id[tid], upstream[tid]) for tid in order}
-    normalized = _normalized(dag_id, params, schedule, start, end, tz_name, mar, drafts, groups, conf)
+    normalized = _normalized(dag_id, params, schedule, start, end, tz_name, mar, drafts, groups, dag_defaults)
     return TaskGraph(dag_id=dag_id, tasks=tasks, schedule=schedule, timezone=tz_name, start_date=start,
                      end_date=end, max_active_runs=mar, params=params, normalized=normalized)
 
@@ -235,21 +241,28 @@ def _schedule(conf: dict[str, Any], px: str, r: _Report) -> str | None:
     return expr
 
 
-def _check_default_args(raw: dict[str, Any], px: str, r: _Report) -> dict[str, Any]:
-    """default_args, with ignored keys reported once here rather than on every task."""
-    out: dict[str, Any] = {}
+def _check_default_args(raw: dict[str, Any], path: str, r: _Report) -> Defaults:
+    """default_args (the DAG's or a task group's), with ignored keys reported once here rather
+    than on every task; each kept value remembers where it was written."""
+    out: Defaults = {}
     for key, value in raw.items():
-        path = f"{px}default_args.{key}"
+        kp = f"{path}.{key}"
         if key in ("start_date", "end_date"):
             continue  # DAG-level dates (handled above)
         if parameters.refuses_code(key):
-            r.error(path, "code-reference", f"{key} would load Python code, which workflows may not do")
+            r.error(kp, "code-reference", f"{key} would make dag-factory load or run Python code, "
+                                          "which workflows may not do")
         elif key in parameters.TASK_IGNORED:
             if not parameters.is_default(parameters.TASK_IGNORED, key, value):
-                r.warn(path, "ignored-parameter", f"{key} is not supported by MWAA Serverless and is ignored")
+                r.warn(kp, "ignored-parameter", f"{key} is not supported by MWAA Serverless and is ignored")
         else:
-            out[key] = value
+            out[str(key)] = (value, kp)
     return out
+
+
+# Task group keys: structure, default_args (honoured), and display-only ones (dropped).
+_GROUP_KEYS = {"group_name", "parent_group_name", "prefix_group_id", "dependencies", "default_args", "tooltip",
+               "ui_color", "ui_fgcolor", "group_display_name"}
 
 
 def _check_groups(raw: Any, px: str, r: _Report) -> dict[str, g.Group]:
@@ -272,13 +285,21 @@ def _check_groups(raw: Any, px: str, r: _Report) -> dict[str, g.Group]:
         if name in groups:
             r.error(path, "duplicate-group", f"task group {name!r} is defined twice")
             continue
+        for key in c:
+            if key not in _GROUP_KEYS:
+                r.error(f"{path}.{key}", "unknown-parameter", f"{key!r} is not a task group parameter Updraft knows")
+        group_defaults = c.get("default_args") or {}
+        if not isinstance(group_defaults, dict):
+            r.error(f"{path}.default_args", "default-args-form", "default_args must be a mapping")
+            group_defaults = {}
         deps = c.get("dependencies") or []
         if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
             r.error(f"{path}.dependencies", "dependencies-form", "dependencies must be a list of names")
             deps = []
         parent = c.get("parent_group_name")
         prefix = c.get("prefix_group_id", True)
-        groups[name] = g.Group(name, parent if isinstance(parent, str) else None, bool(prefix), list(deps))
+        groups[name] = g.Group(name, parent if isinstance(parent, str) else None, bool(prefix), list(deps),
+                               _check_default_args(group_defaults, f"{path}.default_args", r))
     for name, grp in groups.items():
         if grp.parent is not None and grp.parent not in groups:
             r.error(f"{px}task_groups.{name}.parent_group_name", "unknown-group", f"no task group named {grp.parent!r}")
@@ -288,8 +309,8 @@ def _check_groups(raw: Any, px: str, r: _Report) -> dict[str, g.Group]:
     return groups
 
 
-def _check_tasks(raw: Any, px: str, defaults: dict[str, Any], dates: dict[str, Any], limits: Limits,
-                 r: _Report) -> dict[str, TaskDraft] | None:
+def _check_tasks(raw: Any, px: str, defaults: Defaults, groups: dict[str, g.Group], dates: dict[str, Any],
+                 limits: Limits, r: _Report) -> dict[str, TaskDraft] | None:
     if raw is None or raw == {} or raw == []:
         r.error(f"{px}tasks", "tasks-required", "a workflow needs at least one task")
         return None
@@ -315,7 +336,11 @@ def _check_tasks(raw: Any, px: str, defaults: dict[str, Any], dates: dict[str, A
         if key in drafts:
             r.error(path, "duplicate-task", f"task id {key!r} is used twice")
             continue
-        d = check_task(key, conf, path, defaults, dates, limits, r.error, r.warn)
+        group = conf.get("task_group_name") if isinstance(conf, dict) else None
+        inherited = dict(defaults)
+        for name in g.group_chain(groups, group if isinstance(group, str) else None):  # outermost first
+            inherited.update(groups[name].default_args)
+        d = check_task(key, conf, path, inherited, dates, limits, r.error, r.warn)
         if d is not None:
             drafts[key] = d
     return drafts
@@ -400,11 +425,16 @@ def _task(tid: str, d: TaskDraft, upstream: set[str]) -> Task:
                 sensor_timeout=d.sensor_timeout, arguments=d.arguments, task_group=d.group)
 
 
+def _ignore(path: str, rule: str, message: str) -> None:
+    """Issues already reported (groups' passthrough is checked in `_check_dag`)."""
+
+
 def _normalized(dag_id: str, params: dict[str, Any], schedule: str | None, start: datetime | None,
                 end: datetime | None, tz_name: str | None, mar: int, drafts: dict[str, TaskDraft],
-                groups: dict[str, g.Group], conf: dict[str, Any]) -> dict[str, Any]:
-    """dag-factory's form of the validated definition: what the runner loads, never the raw text."""
-    dag: dict[str, Any] = {"dag_id": dag_id, "params": params, "default_args": {},
+                groups: dict[str, g.Group], default_args: dict[str, Any]) -> dict[str, Any]:
+    """dag-factory's form of the validated definition: what the runner loads, never the raw text.
+    Honoured values are written out on every task; other default_args stay default_args."""
+    dag: dict[str, Any] = {"dag_id": dag_id, "params": params, "default_args": default_args,
                            "schedule": schedule if schedule is not None else "None",
                            "max_active_runs": mar, "catchup": False}
     zone_name = tz_name or "UTC"
@@ -417,7 +447,9 @@ def _normalized(dag_id: str, params: dict[str, Any], schedule: str | None, start
     if groups:
         dag["task_groups"] = {
             name: {k: v for k, v in (("parent_group_name", grp.parent), ("dependencies", grp.dependencies or None),
-                                     ("prefix_group_id", None if grp.prefix else False)) if v is not None}
+                                     ("prefix_group_id", None if grp.prefix else False),
+                                     ("default_args", passthrough(grp.default_args, _ignore, _ignore) or None))
+                   if v is not None}
             for name, grp in groups.items()
         }
     tasks: dict[str, Any] = {}

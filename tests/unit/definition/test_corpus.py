@@ -89,7 +89,17 @@ def test_task_groups_graph() -> None:
     # a task depending on a group waits for the group's leaves
     assert up["finish"] == {"transform.checks.quality"}
     assert g.tasks["finish"].trigger_rule == "all_done"
-    assert g.tasks["extract.pull_a"].retries == 1 and g.tasks["extract.pull_a"].retry_delay == timedelta(seconds=60)
+    # default_args: DAG < group < nested group < the task's own value
+    assert (g.tasks["begin"].retries, g.tasks["begin"].retry_delay) == (1, timedelta(seconds=60))
+    assert (g.tasks["extract.pull_a"].retries, g.tasks["extract.pull_a"].retry_delay) == (2, timedelta(seconds=60))
+    assert g.tasks["extract.pull_b"].retries == 0
+    assert g.tasks["transform.crawl"].retry_delay == timedelta(seconds=90)
+    assert (g.tasks["transform.checks.quality"].retries, g.tasks["transform.checks.quality"].retry_delay) == (
+        3, timedelta(seconds=90))
+    # a group's other default_args stay default_args (Airflow gives them to operators that take them)
+    assert "bucket" not in g.tasks["extract.pull_a"].arguments
+    assert g.normalized["etl_groups"]["task_groups"]["extract"]["default_args"] == {"bucket": "raw"}
+    assert g.normalized["etl_groups"]["default_args"] == {"aws_conn_id": None}
     assert list(g.tasks)[0] == "begin"
 
 

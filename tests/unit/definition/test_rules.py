@@ -108,7 +108,7 @@ INVALID = [
     ("retries-bool", task_with("retries: true"), "d.tasks.t.retries", "retries-type"),
     ("retry-delay-negative", task_with("retry_delay: -1"), "d.tasks.t.retry_delay", "retry-delay-range"),
     ("default-args-retry-delay", dag(f"default_args: {{retry_delay: 301}}\ntasks: {{t: {{operator: {EMPTY}}}}}"),
-     "d.tasks.t.retry_delay", "retry-delay-range"),
+     "d.default_args.retry_delay", "retry-delay-range"),
     ("timeout-bare-int-high", task_with("execution_timeout: 3601"), "d.tasks.t.execution_timeout", "execution-timeout-range"),
     ("max-active-runs-text", dag(f"max_active_runs: many\ntasks: {{t: {{operator: {EMPTY}}}}}"), "d.max_active_runs",
      "max-active-runs"),
@@ -148,6 +148,18 @@ INVALID = [
     ("task-id-bad-chars", dag(f"tasks: {{'a b': {{operator: {EMPTY}}}}}"), "d.tasks.a b", "task-id"),
     ("list-task-without-id", dag(f"tasks: [{{operator: {EMPTY}}}]"), "d.tasks[0].task_id", "task-id"),
     ("task-not-mapping", dag("tasks: {t: just-a-string}"), "d.tasks.t", "task-form"),
+    ("group-unknown-key", dag(f"task_groups: {{g: {{colour: red}}}}\ntasks: {{t: {{operator: {EMPTY}, task_group_name: g}}}}"),
+     "d.task_groups.g.colour", "unknown-parameter"),
+    ("group-default-args-retries", dag(f"task_groups: {{g: {{default_args: {{retries: 7}}}}}}\n"
+                                       f"tasks: {{t: {{operator: {EMPTY}, task_group_name: g}}}}"),
+     "d.task_groups.g.default_args.retries", "retries-range"),
+    ("group-default-args-callback", dag(f"task_groups: {{g: {{default_args: {{on_failure_callback_name: f}}}}}}\n"
+                                        f"tasks: {{t: {{operator: {EMPTY}, task_group_name: g}}}}"),
+     "d.task_groups.g.default_args.on_failure_callback_name", "code-reference"),
+    ("default-args-typed-extra", dag(f"default_args: {{config: {{__type__: os.system}}}}\ntasks: {{t: {{operator: {EMPTY}}}}}"),
+     "d.default_args.config", "type-not-allowed"),
+    ("default-args-expand", dag(f"default_args: {{expand: {{x: [1]}}}}\ntasks: {{t: {{operator: {EMPTY}}}}}"),
+     "d.default_args.expand", "default-args-form"),
     ("sensor-timeout-text", dag("tasks: {w: {operator: S3KeySensor, bucket_key: k, timeout: forever}}"),
      "d.tasks.w.timeout", "duration"),
 ]
@@ -383,3 +395,25 @@ def test_deep_nesting_is_refused_with_a_bound_not_a_recursion_error(depth: int) 
     result = validate(task_with(f"config: {'[' * depth}{']' * depth}"))
     assert [e.rule for e in result.errors] == ["yaml"]
     assert "nested more than 64 levels" in result.errors[0].message
+
+
+def test_default_args_that_are_not_honoured_stay_default_args() -> None:
+    """Airflow hands default_args only to operators that accept them: `bucket` must not become an
+    argument of an EmptyOperator (dag-factory would fail building it)."""
+    g = validate(dag(f"""
+        default_args: {{bucket: shared, retries: 2, aws_conn_id: aws_default, deferrable: true}}
+        tasks:
+          l: {{operator: {S3LIST}}}
+          e: {{operator: {EMPTY}, dependencies: [l]}}
+    """)).graph
+    assert g is not None
+    assert (dict(g.tasks["l"].arguments), dict(g.tasks["e"].arguments)) == ({}, {})
+    assert g.tasks["e"].retries == 2 and g.normalized["d"]["tasks"]["e"]["retries"] == 2
+    assert g.normalized["d"]["default_args"] == {"bucket": "shared", "aws_conn_id": None, "deferrable": False}
+    assert "bucket" not in g.normalized["d"]["tasks"]["e"]
+
+
+def test_one_bad_default_is_one_error() -> None:
+    text = dag(f"default_args: {{retries: 9}}\ntasks: {{a: {{operator: {EMPTY}}}, b: {{operator: {EMPTY}}}}}")
+    assert [str(e) for e in validate(text).errors] == [
+        "d.default_args.retries: retries must be between 0 and 3, got 9 [retries-range]"]
