@@ -45,6 +45,8 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base`: keys written next to it override the merged ones, as YAML says
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
             try:
                 hash(key)

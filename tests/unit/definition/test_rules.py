@@ -148,6 +148,8 @@ INVALID = [
     ("task-id-bad-chars", dag(f"tasks: {{'a b': {{operator: {EMPTY}}}}}"), "d.tasks.a b", "task-id"),
     ("list-task-without-id", dag(f"tasks: [{{operator: {EMPTY}}}]"), "d.tasks[0].task_id", "task-id"),
     ("task-not-mapping", dag("tasks: {t: just-a-string}"), "d.tasks.t", "task-form"),
+    ("python-tag", task_with("prefix: !!python/object/apply:os.system [id]"), "definition", "yaml"),
+    ("set-value", task_with("prefix: !!set {a: null}"), "d.tasks.t.prefix", "value-type"),
     ("group-unknown-key", dag(f"task_groups: {{g: {{colour: red}}}}\ntasks: {{t: {{operator: {EMPTY}, task_group_name: g}}}}"),
      "d.task_groups.g.colour", "unknown-parameter"),
     ("group-default-args-retries", dag(f"task_groups: {{g: {{default_args: {{retries: 7}}}}}}\n"
@@ -417,3 +419,13 @@ def test_one_bad_default_is_one_error() -> None:
     text = dag(f"default_args: {{retries: 9}}\ntasks: {{a: {{operator: {EMPTY}}}, b: {{operator: {EMPTY}}}}}")
     assert [str(e) for e in validate(text).errors] == [
         "d.default_args.retries: retries must be between 0 and 3, got 9 [retries-range]"]
+
+
+def test_anchors_and_merge_keys_work_within_bounds() -> None:
+    g = validate(dag(f"""
+        tasks:
+          a: &base {{operator: {S3LIST}, bucket: b, retries: 2}}
+          b: {{<<: *base, prefix: p/, dependencies: [a]}}
+    """)).graph
+    assert g is not None
+    assert (g.tasks["b"].retries, dict(g.tasks["b"].arguments)) == (2, {"bucket": "b", "prefix": "p/"})
