@@ -185,8 +185,11 @@ def check_task(key: str, conf: Any, path: str, defaults: Defaults, dag_dates: di
             else:
                 draft.retry_exponential_backoff = v
         elif k == "max_retry_delay":
-            if v is not None:
-                draft.max_retry_delay = _duration(v, kp, error)
+            td = None if v is None else _duration(v, kp, error)
+            if td is not None and td < timedelta(0):
+                error(kp, "max-retry-delay-range", f"max_retry_delay must not be negative, got {td.total_seconds():g}")
+            else:
+                draft.max_retry_delay = td
         elif k in parameters.AWS_CONTROLLED or k.endswith("_aws_conn_id"):
             if k.endswith("aws_conn_id"):  # also source_/dest_aws_conn_id (S3FileTransformOperator)
                 norm[k] = None  # the default credential chain: the workflow's role
@@ -214,15 +217,22 @@ def check_task(key: str, conf: Any, path: str, defaults: Defaults, dag_dates: di
     if operator is None:
         return None
     if allowlist.is_sensor(operator):
+        def where(k: str) -> str:
+            return defaults[k][1] if k not in conf and k in defaults else f"{path}.{k}"
+
         mode = merged.get("mode", "poke")
         if mode not in ("poke", "reschedule"):
-            error(f"{path}.mode", "sensor-mode", f"sensor mode must be poke or reschedule, got {mode!r}")
+            error(where("mode"), "sensor-mode", f"sensor mode must be poke or reschedule, got {mode!r}")
             mode = "poke"
         draft.mode = mode
-        poke = merged.get("poke_interval")
-        draft.poke_interval = SENSOR_DEFAULT_POKE if poke is None else _duration(poke, f"{path}.poke_interval", error)
-        timeout = merged.get("timeout")
-        draft.sensor_timeout = SENSOR_DEFAULT_TIMEOUT if timeout is None else _duration(timeout, f"{path}.timeout", error)
+        for key, default, attr in (("poke_interval", SENSOR_DEFAULT_POKE, "poke_interval"),
+                                   ("timeout", SENSOR_DEFAULT_TIMEOUT, "sensor_timeout")):
+            raw = merged.get(key)
+            td = default if raw is None else _duration(raw, where(key), error)
+            if td is not None and td < timedelta(0):
+                error(where(key), "sensor-duration", f"{key} must not be negative, got {td.total_seconds():g}")
+                td = None
+            setattr(draft, attr, td)
 
     norm.update({
         "retries": draft.retries,
