@@ -116,7 +116,9 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
     view = RunView(name=name, workflow=wf_name, created_at=_time(run["metadata"]["creationTimestamp"]) or now,
                    status=status, stop_requested=bool(spec.get("stop")),
                    admitted=(not is_waiting) or (graph is not None and await _admitted(ctx, run, graph)),
-                   definition_error=error)
+                   definition_error=error, namespace=namespace, version=version or "",
+                   run_type="scheduled" if spec.get("runType") == "SCHEDULED" else "manual",
+                   logical_date=_time(spec.get("logicalDate")))
     pods = [observe(p) for p in await ctx.kube.list("Pod", namespace, {naming.LABEL_RUN: naming.label_value(name)})]
     decision = reconcile(view, graph, pods, now, ctx.engine_settings)
 
