@@ -18,7 +18,14 @@ import pytest
 
 # Airflow reads its configuration when first imported: give every test process a private, empty
 # AIRFLOW_HOME and no telemetry before any test can import it.
-os.environ.setdefault("AIRFLOW_HOME", os.path.join(__import__("tempfile").mkdtemp(prefix="updraft-airflow-"), "home"))
+if "AIRFLOW_HOME" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _airflow_tmp = tempfile.mkdtemp(prefix="updraft-airflow-")
+    atexit.register(shutil.rmtree, _airflow_tmp, ignore_errors=True)
+    os.environ["AIRFLOW_HOME"] = os.path.join(_airflow_tmp, "home")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY", "False")
 os.environ.setdefault("SCARF_NO_ANALYTICS", "True")
