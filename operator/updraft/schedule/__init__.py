@@ -1,8 +1,11 @@
-"""Schedules: cron + time zone -> fire times, with Airflow's semantics (pure; time is a parameter)."""
+"""Schedules: cron + time zone -> fire times, with Airflow 3's CronTriggerTimetable semantics
+(pure; every instant is a parameter)."""
 
-from updraft.schedule.fire_times import (PRESETS, Schedule, ScheduleError, fire_times, latest_missed, next_fire,
+from updraft.schedule.errors import ScheduleError
+from updraft.schedule.fire_times import (ONCE, PRESETS, Schedule, fire_times, latest_missed, next_due, next_fire,
                                          parse)
 from updraft.schedule.naming import scheduled_run_name
+from updraft.schedule.zones import resolve_timezone, zone
 
-__all__ = ["PRESETS", "Schedule", "ScheduleError", "fire_times", "latest_missed", "next_fire", "parse",
-           "scheduled_run_name"]
+__all__ = ["ONCE", "PRESETS", "Schedule", "ScheduleError", "fire_times", "latest_missed", "next_due", "next_fire",
+           "parse", "resolve_timezone", "scheduled_run_name", "zone"]
