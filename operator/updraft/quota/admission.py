@@ -1,8 +1,10 @@
-"""Which runs hold a concurrency slot (pure).
+"""Which waiting runs may start now (pure).
 
-A run holds a slot from the moment it is admitted (RUNNING, STOPPING) until it ends. Waiting runs
-(STARTING, QUEUED) are admitted in creation order (ties by name) while both their workflow's
-max_active_runs and the cluster-wide limit leave room; the rest stay QUEUED.
+A run holds a concurrency slot from the moment it is admitted (RUNNING, STOPPING) until it ends.
+Waiting runs (STARTING, QUEUED, or no state yet) are admitted in creation order, ties broken by
+name, while both their workflow's max_active_runs and the cluster-wide limit leave room. A
+workflow at its own limit does not hold back other workflows' runs; the cluster limit holds back
+everyone. The answer depends only on the inputs, so every operator replica computes the same one.
 """
 
 from __future__ import annotations
@@ -14,29 +16,51 @@ from datetime import datetime
 
 HOLDING = frozenset({"RUNNING", "STOPPING"})
 WAITING = frozenset({"STARTING", "QUEUED", ""})
+DEFAULT_CLUSTER_LIMIT = 100
+DEFAULT_MAX_ACTIVE_RUNS = 16
 
 
 @dataclass(frozen=True)
 class RunSlot:
-    key: str  # namespace/name
-    workflow: str  # namespace/workflow
+    """What admission needs to know of a run. Names must be unique across the cluster
+    (e.g. `namespace/name`), and so must workflow keys."""
+
+    name: str
+    workflow: str
     created_at: datetime
-    state: str
+    state: str  # the run state (RUNNING, QUEUED, ...); "" when the run has none yet
+
+    @property
+    def key(self) -> str:  # the name under its older field name
+        return self.name
+
+
+def admit(candidates: Iterable[RunSlot], active: Iterable[RunSlot], per_workflow_limits: Mapping[str, int],
+          cluster_limit: int = DEFAULT_CLUSTER_LIMIT,
+          default_max_active_runs: int = DEFAULT_MAX_ACTIVE_RUNS) -> list[str]:
+    """Names of the waiting runs to start now, in the order they were admitted.
+
+    `candidates` are runs that may be waiting (others are ignored); `active` are runs that may
+    hold a slot (only RUNNING and STOPPING count). A workflow missing from `per_workflow_limits`
+    gets `default_max_active_runs`."""
+    holding = {r.name: r for r in active if r.state in HOLDING}
+    per_workflow = Counter(r.workflow for r in holding.values())
+    total = len(holding)
+    waiting = {r.name: r for r in candidates if r.state in WAITING and r.name not in holding}
+    out: list[str] = []
+    for r in sorted(waiting.values(), key=lambda r: (r.created_at, r.name)):
+        if total >= cluster_limit:
+            break
+        if per_workflow[r.workflow] >= per_workflow_limits.get(r.workflow, default_max_active_runs):
+            continue
+        out.append(r.name)
+        per_workflow[r.workflow] += 1
+        total += 1
+    return out
 
 
 def admitted(runs: Iterable[RunSlot], per_workflow: Mapping[str, int], cluster_limit: int,
-             default_per_workflow: int = 16) -> set[str]:
-    """Keys of the waiting runs that may start now."""
+             default_per_workflow: int = DEFAULT_MAX_ACTIVE_RUNS) -> set[str]:
+    """`admit` over one list holding every run, as a set (what the run handler asks)."""
     runs = list(runs)
-    active = Counter(r.workflow for r in runs if r.state in HOLDING)
-    total = sum(active.values())
-    out: set[str] = set()
-    for r in sorted((r for r in runs if r.state in WAITING), key=lambda r: (r.created_at, r.key)):
-        if total >= cluster_limit:
-            break
-        if active[r.workflow] >= per_workflow.get(r.workflow, default_per_workflow):
-            continue
-        out.add(r.key)
-        active[r.workflow] += 1
-        total += 1
-    return out
+    return set(admit(runs, runs, per_workflow, cluster_limit, default_per_workflow))
