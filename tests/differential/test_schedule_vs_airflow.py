@@ -33,7 +33,7 @@ CRONS = [
     "0 0 * * *", "30 0 * * *", "30 1 * * *", "30 2 * * *", "0 3 * * *", "15 2,3 * * *", "0 9 * * 1-5",
     "30 6 * * 1-5", "0 0 1 * *", "0 12 31 * *", "0 0 L * *", "0 0 29 2 *", "0 2 * * 0", "59 23 * * *",
     "0 0 1 */3 *", "5 4 * * sun", "0 0,12 * * *", "0 2 * 3,4,9,10 0",
-    "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly",
+    "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually",
 ]
 ZONES = [
     "UTC", "America/New_York", "Europe/London", "Europe/Berlin", "Europe/Dublin", "Australia/Sydney",
@@ -179,3 +179,15 @@ def test_once_is_airflows_once_timetable(start: datetime) -> None:
     assert fire_times(schedule, start - timedelta(days=1), 3) == [_utc(info.logical_date)]
     assert next_due(schedule, None, start + timedelta(days=9)) == _utc(info.logical_date)
     assert next_due(schedule, start, start + timedelta(days=9)) is None  # Airflow: a run exists, no more
+
+
+@pytest.mark.parametrize(("offset", "seconds"), [("+05:30", 19800), ("-03:30", -12600), ("+12:45", 45900)])
+@pytest.mark.parametrize("cron", ["0 * * * *", "30 2 * * *", "0 0 29 2 *"])
+def test_fixed_offset_zones_equal_airflows_fixed_timezone(offset: str, seconds: int, cron: str) -> None:
+    """A start_date written with an offset gives Airflow a pendulum FixedTimezone; "+05:30" is ours."""
+    import pendulum
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    timetable = CronTriggerTimetable(cron, timezone=pendulum.FixedTimezone(seconds))
+    for after in (datetime(2026, 3, 28, 23, 59, tzinfo=UTC), datetime(2027, 12, 31, 12, tzinfo=UTC)):
+        assert fire_times(parse(cron, offset), after, COUNT) == _airflow_chain(timetable, after, None, None, COUNT)
