@@ -18,6 +18,28 @@ STAND_IN = ("echo task=$UPDRAFT_TASK_ID attempt=$UPDRAFT_ATTEMPT; case $UPDRAFT_
             "fail*) exit 1;; slow*) sleep 600;; nap*) sleep 6;; esac")
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The operator's /metrics as {'name{labels}': value}."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:  # noqa: S310
+        text = resp.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
 class OperatorProcess:
     def __init__(self, kubeconfig: str, namespace: str, log_dir: Path, **env: str) -> None:
         self.kubeconfig, self.namespace, self.log_dir = kubeconfig, namespace, log_dir
@@ -26,6 +48,8 @@ class OperatorProcess:
                     "UPDRAFT_RUNNER_COMMAND": json.dumps(["sh", "-c", STAND_IN]),
                     "UPDRAFT_RUNNER_RESOURCES": json.dumps({"requests": {"cpu": "10m", "memory": "16Mi"}}),
                     "UPDRAFT_POD_CLEANUP_DELAY_SECONDS": "600", **env}
+        self.metrics_port = _free_port()
+        self.env["UPDRAFT_METRICS_PORT"] = str(self.metrics_port)
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 

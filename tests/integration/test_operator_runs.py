@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from operator_harness import OperatorProcess, remove_all, wait_for
+from operator_harness import OperatorProcess, remove_all, scrape, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 ROLE = "arn:aws:iam::123456789012:role/updraft-test"
@@ -79,6 +79,12 @@ async def test_fan_out_fan_in_runs_to_success(operator: OperatorProcess, kube: A
     assert len(pods) == 5
     workflow = await kube.get("Workflow", "fan", namespace)
     assert workflow["status"]["workflowStatus"] == "READY" and len(workflow["status"]["latestVersion"]) == 32
+    series = scrape(operator.metrics_port)
+    assert series['updraft_runs_finished_total{run_type="ON_DEMAND",state="SUCCESS",workflow="fan"}'] == 1
+    assert series['updraft_task_attempts_total{state="SUCCESS",workflow="fan"}'] == 5
+    assert series["updraft_pod_start_latency_seconds_count"] >= 1
+    assert series['updraft_runs{state="RUNNING"}'] == 0
+    assert series['updraft_build_info{version="0.1.0"}'] == 1
     sa = await kube.get("ServiceAccount", "updraft-wf-fan", namespace)
     assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == ROLE
     await kube.get("NetworkPolicy", "updraft-wf-fan", namespace)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from operator_harness import OperatorProcess, remove_all, wait_for
+from operator_harness import OperatorProcess, remove_all, scrape, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(420)]
 
@@ -52,6 +52,9 @@ async def test_every_minute_exactly_once_across_a_restart(operator: OperatorProc
     assert wf["status"]["lastScheduledTime"] == first["spec"]["logicalDate"]
     assert wf["status"]["nextScheduledTime"] == (fire + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    delay = scrape(operator.metrics_port)
+    assert delay['updraft_schedule_delay_seconds_count{workflow="tick"}'] == 1
+    assert delay['updraft_schedule_delay_seconds_bucket{le="1.0",workflow="tick"}'] == 1  # within 1 s of the fire time
     operator.kill()
     operator.start()
     runs = await wait_for(lambda: scheduled(3), timeout=190, what="three scheduled runs")

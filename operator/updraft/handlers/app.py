@@ -16,6 +16,7 @@ from typing import Any
 import kopf
 from kopf._core.engines.peering import Identity  # kopf exports no public alias for it
 
+from updraft import metrics
 from updraft.config import GROUP, VERSION, Settings
 from updraft.handlers import runs, scheduler, workflows
 from updraft.handlers.context import Context
@@ -52,7 +53,11 @@ async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: A
     ctx = _ctx(memo)
     if body["metadata"].get("deletionTimestamp"):
         return
-    status = await workflows.reconcile_workflow(ctx, body)
+    try:
+        status = await workflows.reconcile_workflow(ctx, body)
+    except Exception:
+        metrics.RECONCILE_ERRORS.labels("Workflow").inc()
+        raise
     for key, value in status.items():
         patch.status[key] = value
 
@@ -76,7 +81,11 @@ async def workflow_scheduler(name: str, namespace: str, memo: Any, stopped: kopf
             workflow = await ctx.kube.get_or_none("Workflow", name, namespace)
             if workflow is None or workflow["metadata"].get("deletionTimestamp"):
                 return
-            patch, nxt, _created = await scheduler.tick(ctx, workflow)
+            try:
+                patch, nxt, _created = await scheduler.tick(ctx, workflow)
+            except Exception:
+                metrics.RECONCILE_ERRORS.labels("schedule").inc()
+                raise
             if patch:
                 await ctx.kube.patch_status("Workflow", name, namespace, patch)
             delay = IDLE_RECHECK_S if nxt is None else (nxt - ctx.now()).total_seconds()
@@ -93,7 +102,11 @@ async def run_loop(name: str, namespace: str, memo: Any, stopped: kopf.DaemonSto
     try:
         while not stopped:
             wake.clear()
-            decision = await runs.reconcile_run(ctx, namespace, name, post_event)
+            try:
+                decision = await runs.reconcile_run(ctx, namespace, name, post_event)
+            except Exception:
+                metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
+                raise
             if decision is None or decision.done:
                 return
             delay = IDLE_RECHECK_S
@@ -143,6 +156,8 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     key = settings.task_api_key.encode() if settings.task_api_key else secrets.token_bytes(32)
     ctx = Context(settings=settings, kube=Kube(api), task_api_key=key,
                   s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port)
     api_runner = await task_api.start(ctx.kube, key, settings.task_api_port) if settings.task_api_url else None
     try:
         await kopf.operator(

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from updraft.definition import TaskGraph
 from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, reconcile
 from updraft.engine.outcome import parse_outcome
+from updraft import metrics
 from updraft.handlers.context import Context
 from updraft.handlers.workflows import FINAL_RUN_STATES
 from updraft.isolation import object_name
@@ -153,6 +154,8 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
                   "observedGeneration": run["metadata"].get("generation", 0)}
     if _differs(old_status, new_status):
         await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
+        _record(wf_name, spec.get("runType", "ON_DEMAND"), old_status, new_status, pods)
+    metrics.RUN_STATES.set(namespace, name, new_status.get("runState"))
     return decision
 
 
@@ -171,6 +174,18 @@ async def _token_secret(ctx: Context, run: Mapping[str, Any], pod: str, task_id:
         "stringData": {"token": token(ctx.task_api_key, Attempt(meta["namespace"], meta["name"], task_id, attempt))},
     }, meta["namespace"])
     return name
+
+
+def _record(workflow: str, run_type: str, old: Mapping[str, Any], new: Mapping[str, Any],
+            pods: list[ObservedPod]) -> None:
+    metrics.record_run_change(workflow, run_type, old, new)
+    # a pod's start latency, once per pod: when its task leaves QUEUED (fast pods may skip RUNNING)
+    was_queued = {t["taskId"]: t.get("podName") for t in old.get("taskInstances") or [] if t.get("status") == "QUEUED"}
+    by_name = {p.name: p for p in pods}
+    for t in new.get("taskInstances") or []:
+        pod = by_name.get(was_queued.get(t["taskId"]) or "")
+        if t.get("status") != "QUEUED" and pod and pod.created_at and pod.started_at:
+            metrics.POD_START_LATENCY.observe(max(0.0, (pod.started_at - pod.created_at).total_seconds()))
 
 
 def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from updraft import metrics
 from updraft.handlers.context import Context, version_object_name
 from updraft.podspec import naming
-from updraft.schedule import Schedule, ScheduleError, latest_missed, next_fire, parse, scheduled_run_name
+from updraft.schedule import Schedule, ScheduleError, latest_missed, next_due, next_fire, parse, scheduled_run_name
 
 
 def _ts(t: datetime) -> str:
@@ -71,8 +72,13 @@ async def tick(ctx: Context, workflow: Mapping[str, Any]) -> tuple[dict[str, Any
     if due is not None:
         if await create_scheduled_run(ctx, workflow, due):
             created.append(due)
+            metrics.SCHEDULE_DELAY.labels(workflow["metadata"]["name"]).observe(max(0.0, (now - due).total_seconds()))
         patch["lastScheduledTime"] = _ts(due)
         last = due
-    nxt = next_fire(schedule, max(now, last or now))
+    # the next fire time owed, as Airflow picks it: around a DST gap a fire time shifted forward
+    # (02:30 -> 03:30) can lie after `now` yet before next_fire(now)
+    nxt = next_due(schedule, last or baseline, now)
+    if nxt is not None and nxt <= now:  # handled above, or older than the starting deadline
+        nxt = next_fire(schedule, now)
     patch["nextScheduledTime"] = _ts(nxt) if nxt else None
     return {k: v for k, v in patch.items() if status.get(k) != v}, nxt, created

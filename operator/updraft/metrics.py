@@ -1,0 +1,106 @@
+"""Every Prometheus metric the operator exports, declared in one place.
+
+Labels are bounded: workflow names (at most the workflow quota), run types, states. Never run ids,
+task ids or pod names. Gauges of runs by state are read from the run loops' current view when
+scraped, so they are right after a restart too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from updraft import __version__
+
+_DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400)
+_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
+
+RUNS_STARTED = Counter("updraft_runs_started_total", "Runs that started (left STARTING/QUEUED).",
+                       ["workflow", "run_type"])
+RUNS_FINISHED = Counter("updraft_runs_finished_total", "Runs that reached a final state.",
+                        ["workflow", "run_type", "state"])
+RUN_DURATION = Histogram("updraft_run_duration_seconds", "Duration of finished runs.", ["workflow"],
+                         buckets=_DURATION_BUCKETS)
+TASK_ATTEMPTS = Counter("updraft_task_attempts_total", "Task attempts by the state they ended in.",
+                        ["workflow", "state"])
+TASK_DURATION = Histogram("updraft_task_duration_seconds", "Duration of finished task attempts.", ["workflow"],
+                          buckets=_DURATION_BUCKETS)
+TASK_RETRIES = Counter("updraft_task_retries_total", "Task attempts that failed and will be retried.", ["workflow"])
+SCHEDULE_DELAY = Histogram("updraft_schedule_delay_seconds", "From a scheduled fire time to its run's creation.",
+                           ["workflow"], buckets=_LATENCY_BUCKETS)
+POD_START_LATENCY = Histogram("updraft_pod_start_latency_seconds", "From a task pod's creation to its start.",
+                              buckets=_LATENCY_BUCKETS)
+RECONCILE_ERRORS = Counter("updraft_reconcile_errors_total", "Reconciles that raised.", ["kind"])
+BUILD_INFO = Gauge("updraft_build_info", "The running Updraft version.", ["version"])
+
+FINAL_RUN = {"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"}
+FINAL_TASK = {"SUCCESS", "FAILED", "UPSTREAM_FAILED", "CANCELLED", "TIMEOUT", "SKIPPED"}
+
+
+class RunStates(Collector):
+    """updraft_runs{state} from the run loops' latest view of each run."""
+
+    def __init__(self) -> None:
+        self.current: dict[tuple[str, str], str] = {}
+
+    def set(self, namespace: str, name: str, state: str | None) -> None:
+        if state is None or state in FINAL_RUN:
+            self.current.pop((namespace, name), None)
+        else:
+            self.current[(namespace, name)] = state
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        family = GaugeMetricFamily("updraft_runs", "Runs not yet finished, by state (QUEUED, RUNNING ...).",
+                                   labels=["state"])
+        counts: dict[str, int] = {}
+        for state in self.current.values():
+            counts[state] = counts.get(state, 0) + 1
+        for state in ("STARTING", "QUEUED", "RUNNING", "STOPPING"):
+            family.add_metric([state], counts.get(state, 0))
+        yield family
+
+
+RUN_STATES = RunStates()
+REGISTRY.register(RUN_STATES)
+BUILD_INFO.labels(__version__).set(1)
+
+
+def _seconds(a: str | None, b: str | None) -> float | None:
+    if not a or not b:
+        return None
+    start = datetime.fromisoformat(a.replace("Z", "+00:00"))
+    end = datetime.fromisoformat(b.replace("Z", "+00:00"))
+    return max(0.0, (end - start).total_seconds())
+
+
+def record_run_change(workflow: str, run_type: str, old: Mapping[str, object], new: Mapping[str, object]) -> None:
+    """Count what changed between two status dicts of one run (the CR form)."""
+    before, after = old.get("runState"), new.get("runState")
+    if before in (None, "STARTING", "QUEUED") and after not in (None, "STARTING", "QUEUED"):
+        RUNS_STARTED.labels(workflow, run_type).inc()
+    if after in FINAL_RUN and before not in FINAL_RUN:
+        RUNS_FINISHED.labels(workflow, run_type, str(after)).inc()
+        duration = _seconds(new.get("startedOn"), new.get("completedOn"))  # type: ignore[arg-type]
+        if duration is not None:
+            RUN_DURATION.labels(workflow).observe(duration)
+    old_tasks = {t["taskId"]: t for t in old.get("taskInstances") or []}  # type: ignore[union-attr]
+    for t in new.get("taskInstances") or []:  # type: ignore[union-attr]
+        prev = old_tasks.get(t["taskId"], {})
+        if t.get("status") == prev.get("status") and t.get("attemptNumber") == prev.get("attemptNumber"):
+            continue
+        if t.get("status") in FINAL_TASK | {"UP_FOR_RETRY"}:
+            TASK_ATTEMPTS.labels(workflow, t["status"]).inc()
+            duration = _seconds(t.get("startedAt"), t.get("endedAt"))
+            if duration is not None and t.get("status") not in ("UPSTREAM_FAILED", "SKIPPED"):
+                TASK_DURATION.labels(workflow).observe(duration)
+        if t.get("status") == "UP_FOR_RETRY":
+            TASK_RETRIES.labels(workflow).inc()
+
+
+def serve(port: int) -> None:
+    """Expose /metrics on `port` (a background thread)."""
+    start_http_server(port)
