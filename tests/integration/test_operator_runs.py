@@ -265,3 +265,19 @@ async def test_disabled_workflow_refuses_new_runs(operator: OperatorProcess, kub
     assert run["status"]["runState"] == "FAILED"
     assert "disabled" in run["status"]["errorMessage"]
     assert await kube.list("Pod", namespace, {"updraft.dev/run": "off-1"}) == []
+
+
+async def test_bad_network_spec_is_refused_naming_the_field(operator: OperatorProcess, kube: Any, namespace: str) -> None:
+    await apply_workflow(kube, namespace, "net", """
+        net:
+          tasks:
+            ok_t: {operator: EmptyOperator}
+    """, network={"egress": [{"cidr": "not-a-cidr", "ports": [{"port": 5432}]}]})
+
+    async def refused() -> str | None:
+        conds = ((await kube.get("Workflow", "net", namespace)).get("status") or {}).get("conditions") or []
+        return next((c["message"] for c in conds if c.get("reason") == "InvalidNetwork"), None)
+
+    message = await wait_for(refused, what="InvalidNetwork condition")
+    assert "spec.network.egress[0].cidr" in message
+    assert await kube.list("WorkflowVersion", namespace) == []

@@ -50,16 +50,21 @@ async def _apply(ctx: Context, body: dict[str, Any], namespace: str) -> None:
         await ctx.kube.patch(body["kind"], body["metadata"]["name"], namespace, patch)
 
 
-async def _isolation(ctx: Context, name: str, namespace: str, uid: str, spec: Mapping[str, Any]) -> None:
-    owner = Owner(name, uid)
+def _network_policy(ctx: Context, name: str, namespace: str, uid: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The workflow's NetworkPolicy; ValueError naming the field when spec.network is unusable."""
     s = ctx.settings
-    await _apply(ctx, service_account(name, namespace, spec["roleArn"], owner), namespace)
-    network = spec.get("network") or {}
-    egress = network.get("egress")
+    egress = (spec.get("network") or {}).get("egress")
     if egress is None and s.default_egress:
         egress = list(s.default_egress)
     api = TaskApi(s.operator_namespace, s.operator_pod_labels, s.task_api_port)
-    await _apply(ctx, network_policy(name, namespace, owner, api, egress=egress), namespace)
+    return network_policy(name, namespace, Owner(name, uid), api, egress=egress)
+
+
+async def _isolation(ctx: Context, name: str, namespace: str, uid: str, spec: Mapping[str, Any]) -> None:
+    owner = Owner(name, uid)
+    await _apply(ctx, service_account(name, namespace, spec["roleArn"], owner), namespace)
+    await _apply(ctx, _network_policy(ctx, name, namespace, uid, spec), namespace)
+    network = spec.get("network") or {}
     groups = network.get("securityGroupIds") or []
     if groups and await ctx.kube.exists_kind("SecurityGroupPolicy"):
         await _apply(ctx, security_group_policy(name, namespace, groups, owner), namespace)
@@ -114,6 +119,12 @@ async def reconcile_workflow(ctx: Context, body: Mapping[str, Any]) -> dict[str,
                                           conditions)]
         return status
 
+    try:  # a workflow whose tasks could not be isolated gets no new version
+        _network_policy(ctx, name, namespace, uid, spec)
+    except ValueError as e:
+        status["conditions"] = [condition("DefinitionValid", False, "InvalidNetwork", str(e), now, generation,
+                                          conditions)]
+        return status
     graph = result.graph
     version = content_version(graph)
     await ctx.kube.create({
