@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 packages=(containerd runc containernetworking-plugins buildah skopeo iptables conntrack
-  debootstrap busybox-static file openssl socat gcc libc6-dev make git curl ca-certificates)
+  debootstrap busybox-static file openssl socat gcc libc6-dev make git curl ca-certificates
+  iproute2 procps util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
