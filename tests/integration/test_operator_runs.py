@@ -5,28 +5,14 @@ without starting any attempt twice."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from operator_harness import OperatorProcess, remove_all, scrape, wait_for
+from operator_harness import OperatorProcess, scrape, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 ROLE = "arn:aws:iam::123456789012:role/updraft-test"
-
-
-@pytest.fixture
-async def operator(kubeconfig: str, namespace: str, api: object, tmp_path: Path) -> AsyncIterator[OperatorProcess]:
-    proc = OperatorProcess(kubeconfig, namespace, tmp_path)
-    proc.start()
-    yield proc
-    # delete through the operator (it owns the finalizers), then stop it
-    await remove_all(api, namespace)
-    proc.stop()
-    for log in sorted(tmp_path.glob("operator-*.log")):
-        print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")
 
 
 @pytest.fixture

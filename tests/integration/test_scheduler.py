@@ -4,25 +4,14 @@ named from the fire time, and an operator restart in between neither loses nor r
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from operator_harness import OperatorProcess, remove_all, scrape, wait_for
+from operator_harness import OperatorProcess, scrape, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(420)]
-
-
-@pytest.fixture
-async def operator(kubeconfig: str, namespace: str, api: object, tmp_path: Path) -> AsyncIterator[OperatorProcess]:
-    proc = OperatorProcess(kubeconfig, namespace, tmp_path)
-    proc.start()
-    yield proc
-    await remove_all(api, namespace)
-    proc.stop()
 
 
 async def test_every_minute_exactly_once_across_a_restart(operator: OperatorProcess, api: object, namespace: str) -> None:
