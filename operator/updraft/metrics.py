@@ -36,6 +36,10 @@ POD_START_LATENCY = Histogram("updraft_pod_start_latency_seconds", "From a task 
                               buckets=_LATENCY_BUCKETS)
 RECONCILE_ERRORS = Counter("updraft_reconcile_errors_total", "Reconciles that raised.", ["kind"])
 BUILD_INFO = Gauge("updraft_build_info", "The running Updraft version.", ["version"])
+API_REQUESTS = Counter("updraft_api_requests_total", "MWAA Serverless API requests by operation and result code "
+                       "(OK, or the error code).", ["operation", "code"])
+API_REQUEST_DURATION = Histogram("updraft_api_request_duration_seconds", "Time to answer an API request.",
+                                 ["operation"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 FINAL_RUN = {"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"}
 FINAL_TASK = {"SUCCESS", "FAILED", "UPSTREAM_FAILED", "CANCELLED", "TIMEOUT", "SKIPPED"}

@@ -3,10 +3,10 @@ objects, status. The decisions are the validator's and the builders'; this modul
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any, Mapping
 
+from updraft.arns import arn_of
 from updraft.definition import content_version, validate
 from updraft.handlers.context import Context, version_object_name
 from updraft.handlers.sources import SourceError, fetch
@@ -15,12 +15,6 @@ from updraft.podspec import naming
 from updraft.quota.limits import check_workflow_count, versions_to_prune
 
 FINAL_RUN_STATES = {"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"}
-
-
-def workflow_arn(region: str, account: str, name: str, uid: str) -> str:
-    """`arn:aws:airflow-serverless:<region>:<account>:workflow/<name>-<10 alphanumerics>`; the suffix
-    is derived from the object's uid, so a re-created workflow gets a new ARN, as in AWS."""
-    return f"arn:aws:airflow-serverless:{region}:{account}:workflow/{name}-{hashlib.sha256(uid.encode()).hexdigest()[:10]}"
 
 
 def _ts(now: datetime) -> str:
@@ -91,7 +85,7 @@ async def reconcile_workflow(ctx: Context, body: Mapping[str, Any]) -> dict[str,
     now = ctx.now()
     status: dict[str, Any] = {
         "workflowStatus": "READY",
-        "arn": workflow_arn(ctx.settings.region, ctx.settings.account_id, name, uid),
+        "arn": arn_of(body, ctx.settings.region, ctx.settings.account_id),
         "observedGeneration": generation,
     }
     conditions = old.get("conditions") or []

@@ -22,6 +22,17 @@ def scheduled_run_name(workflow: str, fire_time: datetime) -> str:
         raise ValueError("fire_time must be timezone-aware")
     stamp = fire_time.astimezone(timezone.utc).strftime("%Y%m%d%H%M")
     suffix = f"-s-{stamp}"
+    return _with_suffix(workflow, suffix)
+
+
+def manual_run_name(workflow: str, request_key: str) -> str:
+    """`<workflow>-m-<12 hex>` for a run started on request: the hex is derived from `request_key`
+    (the API's ClientToken with the workflow's uid), so a retried request names the same run and
+    cannot start a second one. Same length and folding rules as scheduled_run_name."""
+    return _with_suffix(workflow, "-m-" + hashlib.sha256(request_key.encode()).hexdigest()[:12])
+
+
+def _with_suffix(workflow: str, suffix: str) -> str:
     room = MAX_NAME - len(suffix)
     cleaned = _NOT_LABEL.sub("-", workflow.lower()).strip("-")
     if cleaned == workflow and 0 < len(workflow) <= room:

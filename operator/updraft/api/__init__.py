@@ -1,0 +1,14 @@
+"""The MWAA Serverless-compatible API: AWS JSON 1.0 over HTTP, a facade over the Workflow,
+WorkflowVersion and WorkflowRun custom resources (so kubectl and the API always agree).
+
+Layers, pure first:
+- model.py       the botocore service model: operations, shapes, input validation
+- errors.py      the model's exceptions, with their HTTP statuses
+- protocol.py    request decoding and response/error encoding (X-Amz-Target, JSON 1.0)
+- pagination.py  opaque, HMAC-protected NextTokens
+- names.py       ARNs, Kubernetes names for API names, run ids from client tokens
+- views.py       custom resources -> API response structures
+- credentials.py, sigv4.py, policy.py, audit.py, throttle.py   who may call what, and the record of it
+- service.py     the operations, over the Kubernetes API (thin)
+- server.py      the aiohttp application that ties the above together (thin)
+"""

@@ -1,0 +1,63 @@
+"""Workflow ARNs and the names behind them (pure), shared by the operator and the API.
+
+`arn:aws:airflow-serverless:<region>:<account>:workflow/<name>-<10 alphanumerics>`, exactly the
+model's WorkflowArn pattern. `<name>` is the workflow's API name: the Kubernetes object name, or,
+for a name Kubernetes cannot hold (capitals, '_', longer than a label), the name kept in the
+annotation `updraft.dev/workflow-name`. The suffix is derived from the object's uid, so a
+re-created workflow gets a new ARN, as in AWS."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from updraft.podspec.naming import dns_label
+
+NAME_ANNOTATION = "updraft.dev/workflow-name"
+_ARN = re.compile(r"arn:(aws(?:-(?:cn|us-gov|iso|iso-b|iso-e|iso-f))?):airflow-serverless:([a-z]{2}-(?:[a-z]+-)+[0-9]):"
+                  r"([0-9]{12}):workflow/([a-zA-Z0-9][a-zA-Z0-9.\-_]{0,254})-([a-zA-Z0-9]{10})")
+
+
+def arn_suffix(uid: str) -> str:
+    return hashlib.sha256(uid.encode()).hexdigest()[:10]
+
+
+def workflow_arn(region: str, account: str, name: str, uid: str) -> str:
+    return f"arn:aws:airflow-serverless:{region}:{account}:workflow/{name}-{arn_suffix(uid)}"
+
+
+def object_name(api_name: str) -> str:
+    """The Kubernetes name of the workflow an API caller calls `api_name`: the name itself when it
+    is a DNS label already, else a folded form with a hash of the original (never colliding)."""
+    return dns_label(api_name)
+
+
+def api_name(workflow: Mapping[str, Any]) -> str:
+    meta = workflow["metadata"]
+    return (meta.get("annotations") or {}).get(NAME_ANNOTATION) or meta["name"]
+
+
+def arn_of(workflow: Mapping[str, Any], region: str, account: str) -> str:
+    return workflow_arn(region, account, api_name(workflow), workflow["metadata"]["uid"])
+
+
+@dataclass(frozen=True)
+class WorkflowRef:
+    partition: str
+    region: str
+    account: str
+    name: str  # the API name
+    suffix: str
+
+    @property
+    def object_name(self) -> str:
+        return object_name(self.name)
+
+
+def parse_workflow_arn(arn: str) -> WorkflowRef | None:
+    m = _ARN.fullmatch(arn)
+    if m is None:
+        return None
+    return WorkflowRef(*m.groups())
