@@ -133,7 +133,10 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
                 reschedule=action.reschedule, image=ctx.settings.image_for(workflow["spec"].get("engineVersion")),
                 image_pull_policy=ctx.settings.runner_image_pull_policy, service_account=object_name(wf_name),
                 role_arn=workflow["spec"]["roleArn"], region=ctx.settings.region, logical_date=logical,
-                extra_env=ctx.settings.runner_env, resources=ctx.settings.runner_resources,
+                # the workflow's own variables, then the operator-wide ones (which win); neither may
+                # override the identity and runner variables build_pod sets
+                extra_env={**(workflow["spec"].get("environment") or {}), **ctx.settings.runner_env},
+                resources=ctx.settings.runner_resources,
                 task_api_url=ctx.settings.task_api_url,
                 definition_json=json.dumps(graph.normalized, separators=(",", ":")),
                 params_json=json.dumps(spec.get("overrideParameters") or {}),

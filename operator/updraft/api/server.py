@@ -1,0 +1,169 @@
+"""The API's HTTP server (aiohttp; thin): every request goes through the same steps, in order:
+
+1. authenticate: SigV4 against the configured access keys (or an anonymous caller with
+   --insecure-no-auth);
+2. throttle: a token bucket per access key;
+3. decode: X-Amz-Target names the operation, the body is a JSON object that must meet the
+   model's input shape;
+4. authorize: the caller's IAM-style policies, with the workflow's tags as aws:ResourceTag;
+5. run the operation over the custom resources;
+6. answer in AWS JSON 1.0, count it in the metrics, and write one CloudTrail-shaped audit event,
+   whatever the outcome.
+An unexpected failure is logged with its traceback and answered as InternalServerException."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from aiohttp import web
+
+from updraft.api import audit, errors, model, policy, protocol, sigv4
+from updraft.api.credentials import Principal
+from updraft.api.errors import ApiError
+from updraft.api.service import Service
+from updraft.api.throttle import RateLimiter
+from updraft.metrics import API_REQUEST_DURATION, API_REQUESTS
+
+log = logging.getLogger("updraft.api")
+SERVICE_PREFIX = "airflow-serverless"
+READ_ONLY = ("Get", "List")
+
+
+@dataclass
+class ServerConfig:
+    region: str
+    account_id: str
+    credentials: Mapping[str, Principal] | None  # None: --insecure-no-auth
+    rate_per_second: float = 20.0
+    burst: int = 40
+    operation_timeout_s: float = 30.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+
+
+def anonymous(account_id: str) -> Principal:
+    return Principal(access_key_id="", secret_access_key="", arn=f"arn:aws:iam::{account_id}:user/anonymous",
+                     policies=None)
+
+
+def _redact(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    secret = model.sensitive_members(operation)
+    return {k: ("HIDDEN_DUE_TO_SECURITY_REASONS" if k in secret else v) for k, v in params.items()}
+
+
+def _camel(value: Any) -> Any:
+    """CloudTrail writes parameters in lowerCamelCase (`workflowArn`, `definitionS3Location`)."""
+    if isinstance(value, dict):
+        return {(k[:1].lower() + k[1:] if isinstance(k, str) else k): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+class ApiServer:
+    def __init__(self, service: Service, config: ServerConfig, audit_log: audit.AuditLog) -> None:
+        self.service, self.config, self.audit_log = service, config, audit_log
+        self.limiter = RateLimiter(config.rate_per_second, config.burst)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=protocol.MAX_BODY + 1)
+        app.router.add_post("/", self.handle)
+        app.router.add_get("/healthz", self.healthz)
+        return app
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    def _authenticate(self, request: web.Request, body: bytes) -> Principal:
+        if self.config.credentials is None:
+            return anonymous(self.config.account_id)
+        return sigv4.verify(method=request.method, path=request.raw_path.split("?", 1)[0],
+                            query=request.query_string, headers=request.headers, body=body,
+                            credentials=self.config.credentials, region=self.config.region,
+                            now=self.config.clock(), service=SERVICE_PREFIX)
+
+    async def _authorize(self, operation: str, params: dict[str, Any], principal: Principal) -> None:
+        resource, context = await self.service.resource_of(operation, params)
+        context["aws:PrincipalArn"] = principal.arn
+        action = f"{SERVICE_PREFIX}:{operation}"
+        decision = policy.evaluate(principal.policies, action=action, resource=resource, context=context)
+        if not decision.allowed:
+            raise errors.access_denied(policy.denied_message(principal.arn, action, resource, decision))
+
+    async def handle(self, request: web.Request) -> web.Response:
+        started = time.monotonic()
+        request_id = str(uuid.uuid4())
+        operation = "unknown"
+        principal: Principal | None = None
+        params: dict[str, Any] = {}
+        result: dict[str, Any] | None = None
+        status, code = 200, "OK"
+        error: dict[str, Any] | None = None
+        try:
+            body = await request.read()
+            target_error: ApiError | None = None
+            try:  # named first, so that refused calls are audited under their operation
+                operation = protocol.target_operation(request.headers.get(protocol.TARGET_HEADER))
+            except ApiError as e:
+                target_error = e
+            principal = self._authenticate(request, body)
+            if target_error is not None:
+                raise target_error
+            wait = self.limiter.take(principal.access_key_id or (request.remote or "anonymous"), time.monotonic())
+            if wait > 0:
+                raise errors.throttled(wait)
+            params = protocol.decode_body(body)
+            problems = model.check_input(operation, params)
+            if problems:
+                raise errors.invalid_fields(problems)
+            await self._authorize(operation, params, principal)
+            try:
+                result = await asyncio.wait_for(self.service.call(operation, params), self.config.operation_timeout_s)
+            except asyncio.TimeoutError:
+                raise errors.timeout(f"{operation} did not finish within {self.config.operation_timeout_s:g} seconds; "
+                                     "it may still complete. Check the resource before retrying.") from None
+            payload = protocol.encode_output(operation, result)
+        except sigv4.AuthError as e:
+            status, code = e.status, e.code
+            error = {"__type": e.code, "message": e.message}
+        except ApiError as e:
+            status, code = e.status, e.code
+            error = e.body()
+        except Exception:  # never a stack trace to the caller; the log keeps it
+            log.exception("%s failed (request %s)", operation, request_id)
+            e2 = errors.internal()
+            status, code = e2.status, e2.code
+            error = e2.body()
+        if error is not None:
+            payload = json.dumps(error, separators=(",", ":")).encode()
+        elapsed = time.monotonic() - started
+        API_REQUESTS.labels(operation, code).inc()
+        API_REQUEST_DURATION.labels(operation).observe(elapsed)
+        self._audit(request, request_id, operation, principal, params, result, error)
+        return web.Response(status=status, body=payload, content_type=protocol.CONTENT_TYPE,
+                            headers={"x-amzn-RequestId": request_id})
+
+    def _audit(self, request: web.Request, request_id: str, operation: str, principal: Principal | None,
+               params: Mapping[str, Any], result: Mapping[str, Any] | None, error: Mapping[str, Any] | None) -> None:
+        response = None
+        if result is not None and not operation.startswith(READ_ONLY):
+            response = _camel(json.loads(protocol.encode_output(operation, result)))
+        try:
+            self.audit_log.write(audit.event(
+                operation=operation, principal_arn=principal.arn if principal else None,
+                access_key_id=(principal.access_key_id or None) if principal else None,
+                source_ip=request.headers.get("X-Forwarded-For", request.remote or "").split(",")[0].strip() or None,
+                user_agent=request.headers.get("User-Agent"),
+                request_parameters=_camel(_redact(operation, params)) if params else None,
+                response_elements=response,
+                error_code=error["__type"] if error else None, error_message=error.get("message") if error else None,
+                region=self.config.region, account_id=self.config.account_id, now=self.config.clock(),
+                request_id=request_id, event_id=str(uuid.uuid4())))
+        except Exception:  # the audit trail must not take the API down; say so loudly
+            log.exception("could not write the audit event of request %s", request_id)
