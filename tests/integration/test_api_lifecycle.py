@@ -235,7 +235,9 @@ async def test_boto3_drives_the_whole_life_cycle(api_server: ApiProcess, api: An
     pod_env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
     assert pod_env["STAGE"] == "test" and pod_env["AWS_ROLE_ARN"] == ROLE  # the workflow's variables, not over identity
     create_event = next(e for e in api_server.events() if e["eventName"] == "CreateWorkflow")
-    assert create_event["requestParameters"]["environment"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
+    assert create_event["requestParameters"]["environment"] == {"variables": {
+        "STAGE": "HIDDEN_DUE_TO_SECURITY_REASONS", "AWS_ROLE_ARN": "HIDDEN_DUE_TO_SECURITY_REASONS"}}
+    assert create_event["resources"][0]["ARN"] == arn
     runs = mwaa.list_workflow_runs(WorkflowArn=arn)["WorkflowRuns"]
     assert [r["RunId"] for r in runs] == [run_id]
     assert mwaa.list_workflow_runs(WorkflowArn=arn, WorkflowVersion=v1)["WorkflowRuns"] == []

@@ -26,6 +26,13 @@ def service_model() -> ServiceModel:
     return botocore.session.get_session().get_service_model(SERVICE_NAME, api_version=API_VERSION)
 
 
+@functools.cache
+def raw_shapes() -> Mapping[str, Any]:
+    """The model's "shapes" object as JSON (what the audit trail's converters walk)."""
+    loader = botocore.session.get_session().get_component("data_loader")
+    return loader.load_service_model(SERVICE_NAME, "service-2", api_version=API_VERSION)["shapes"]
+
+
 def operation_names() -> list[str]:
     return list(service_model().operation_names)
 
@@ -129,26 +136,3 @@ def _size(meta: Mapping[str, Any], n: int, name: str, unit: str, out: list[Field
         out.append(FieldProblem(name, f"must have at least {meta['min']} {unit}, got {n}"))
     if "max" in meta and n > meta["max"]:
         out.append(FieldProblem(name, f"must have at most {meta['max']} {unit}, got {n}"))
-
-
-def sensitive_members(operation_name: str) -> frozenset[str]:
-    """Top-level input members whose values are secret (or hold secrets), for redaction in logs."""
-    shape = operation(operation_name).input_shape
-    if shape is None:
-        return frozenset()
-    return frozenset(m for m, s in shape.members.items() if _holds_sensitive(s, set()))
-
-
-def _holds_sensitive(shape: Shape, seen: set[str]) -> bool:
-    if shape.metadata.get("sensitive"):
-        return True
-    if shape.name in seen:
-        return False
-    seen.add(shape.name)
-    if shape.type_name == "structure":
-        return any(_holds_sensitive(s, seen) for s in shape.members.values())
-    if shape.type_name == "list":
-        return _holds_sensitive(shape.member, seen)
-    if shape.type_name == "map":
-        return _holds_sensitive(shape.value, seen)
-    return False

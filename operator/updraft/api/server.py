@@ -52,20 +52,6 @@ def anonymous(account_id: str) -> Principal:
                      policies=None)
 
 
-def _redact(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    secret = model.sensitive_members(operation)
-    return {k: ("HIDDEN_DUE_TO_SECURITY_REASONS" if k in secret else v) for k, v in params.items()}
-
-
-def _camel(value: Any) -> Any:
-    """CloudTrail writes parameters in lowerCamelCase (`workflowArn`, `definitionS3Location`)."""
-    if isinstance(value, dict):
-        return {(k[:1].lower() + k[1:] if isinstance(k, str) else k): _camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel(v) for v in value]
-    return value
-
-
 class ApiServer:
     def __init__(self, service: Service, config: ServerConfig, audit_log: audit.AuditLog) -> None:
         self.service, self.config, self.audit_log = service, config, audit_log
@@ -91,6 +77,8 @@ class ApiServer:
     async def _authorize(self, operation: str, params: dict[str, Any], principal: Principal) -> None:
         resource, context = await self.service.resource_of(operation, params)
         context["aws:PrincipalArn"] = principal.arn
+        for key, value in (principal.tags or {}).items():
+            context[f"aws:PrincipalTag/{key}"] = value
         action = f"{SERVICE_PREFIX}:{operation}"
         decision = policy.evaluate(principal.policies, action=action, resource=resource, context=context)
         if not decision.allowed:
@@ -151,19 +139,24 @@ class ApiServer:
 
     def _audit(self, request: web.Request, request_id: str, operation: str, principal: Principal | None,
                params: Mapping[str, Any], result: Mapping[str, Any] | None, error: Mapping[str, Any] | None) -> None:
-        response = None
-        if result is not None and not operation.startswith(READ_ONLY):
-            response = _camel(json.loads(protocol.encode_output(operation, result)))
+        shapes = model.raw_shapes()
+        om = model.operation(operation) if operation != "unknown" else None
+        request_parameters = response = None
+        if om is not None and params and om.input_shape is not None:
+            request_parameters = audit.trail_value(shapes, om.input_shape.name, params)
+        if om is not None and result is not None and om.output_shape is not None and not operation.startswith(READ_ONLY):
+            response = audit.trail_value(shapes, om.output_shape.name, json.loads(protocol.encode_output(operation, result)))
+        arn = params.get("WorkflowArn") or params.get("ResourceArn") or (result or {}).get("WorkflowArn")
         try:
             self.audit_log.write(audit.event(
                 operation=operation, principal_arn=principal.arn if principal else None,
                 access_key_id=(principal.access_key_id or None) if principal else None,
-                source_ip=request.headers.get("X-Forwarded-For", request.remote or "").split(",")[0].strip() or None,
-                user_agent=request.headers.get("User-Agent"),
-                request_parameters=_camel(_redact(operation, params)) if params else None,
-                response_elements=response,
+                source_ip=request.headers.get("X-Forwarded-For", request.remote or "").split(",")[0].strip(),
+                user_agent=request.headers.get("User-Agent", ""),
+                request_parameters=request_parameters, response_elements=response,
                 error_code=error["__type"] if error else None, error_message=error.get("message") if error else None,
                 region=self.config.region, account_id=self.config.account_id, now=self.config.clock(),
-                request_id=request_id, event_id=str(uuid.uuid4())))
+                request_id=request_id, event_id=str(uuid.uuid4()),
+                resources=[arn] if isinstance(arn, str) and arn.startswith("arn:") else ()))
         except Exception:  # the audit trail must not take the API down; say so loudly
             log.exception("could not write the audit event of request %s", request_id)

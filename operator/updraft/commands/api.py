@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     key_material = secrets.token_bytes(32)
     if args.credentials:
         try:
-            credentials = load_credentials(args.credentials)
+            from updraft.api.model import operation_names
+
+            credentials = load_credentials(args.credentials, actions=operation_names())
         except (CredentialsError, OSError) as e:
             return _fail(str(e))
         with open(args.credentials, "rb") as f:

@@ -111,12 +111,6 @@ def test_all_problems_are_reported_at_once_and_unknown_members_are_ignored():
     assert errors.invalid_fields(problems).members["FieldList"][0].keys() == {"Name", "Message"}
 
 
-def test_sensitive_members_come_from_the_model():
-    assert model.sensitive_members("CreateWorkflow") == {"Environment"}
-    assert model.sensitive_members("StartWorkflowRun") == {"OverrideParameters"}
-    assert model.sensitive_members("GetWorkflow") == frozenset()
-
-
 def test_the_model_is_the_one_botocore_clients_use():
     client_model = botocore.session.get_session().create_client(
         "mwaa-serverless", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b").meta.service_model
