@@ -283,6 +283,19 @@ async def test_unsigned_and_unauthorized_calls_are_refused_and_audited(api_serve
     other = admin.create_workflow(Name="other", DefinitionS3Location={"Bucket": "defs", "ObjectKey": "etl/v1.yaml"},
                                   RoleArn=ROLE, Tags={"team": "web"})["WorkflowArn"]
 
+    # DefinitionS3Location.VersionId pins one version of the object, even after it is overwritten
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.put_bucket_versioning(Bucket="defs", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="defs", Key="pinned.yaml", Body=ETL_V1.encode())["VersionId"]
+    s3.put_object(Bucket="defs", Key="pinned.yaml", Body=ETL_V2.encode())
+    pinned = admin.create_workflow(Name="pinned", RoleArn=ROLE, Tags={"team": "data"},
+                                   DefinitionS3Location={"Bucket": "defs", "ObjectKey": "pinned.yaml", "VersionId": first})
+    got = admin.get_workflow(WorkflowArn=pinned["WorkflowArn"])
+    assert "ok_load" in got["WorkflowDefinition"] and "ok_report" not in got["WorkflowDefinition"]
+    assert got["DefinitionS3Location"]["VersionId"] == first
+
     # unsigned
     req = urllib.request.Request(api_server.url + "/", data=b"{}", method="POST",  # noqa: S310
                                  headers={"X-Amz-Target": "AmazonMWAAServerless.ListWorkflows",
@@ -302,7 +315,7 @@ async def test_unsigned_and_unauthorized_calls_are_refused_and_audited(api_serve
 
     # ABAC: the reader sees team=data workflows only, and may not change anything
     assert reader.get_workflow(WorkflowArn=arn)["Name"] == "Daily_ETL"
-    assert len(reader.list_workflows()["Workflows"]) == 2
+    assert len(reader.list_workflows()["Workflows"]) == 3
     with pytest.raises(ClientError) as e:
         reader.get_workflow(WorkflowArn=other)
     assert error_code(e) == "AccessDeniedException"
