@@ -14,6 +14,7 @@ stop() {
   rm -f "$RUN/$name.pid"
 }
 [ -d "$RUN" ] || exit 0
+stop moto
 stop kube-proxy
 stop kubelet
 # Pod sandboxes and containers outlive kubelet; remove them while containerd still runs.

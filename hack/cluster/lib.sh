@@ -19,6 +19,8 @@ CONTAINERD_SOCK=/run/containerd/containerd.sock
 PAUSE_IMAGE="registry.k8s.io/pause:$PAUSE_VERSION"
 PROBE_IMAGE="updraft.local/probe:1"
 COREDNS_IMAGE="updraft.local/coredns:$COREDNS_VERSION"
+# The AWS stand-in: a moto server (S3, STS, ...) on the node, for task pods and tests.
+MOTO_PORT=5000
 
 log() { [ -n "${QUIET:-}" ] || printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; printf '[cluster] component logs: %s\n' "$LOGS" >&2; exit 1; }

@@ -166,4 +166,9 @@ sed -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|" -e "s|@DNS_SVC_IP@|$DNS_SVC_IP|" \
   -e "s|@CLUSTER_DOMAIN@|$CLUSTER_DOMAIN|" "$here/coredns.yaml" | kubectl_admin apply -f - >/dev/null
 wait_for "CoreDNS available" 120 \
   kubectl_admin -n kube-system wait --for=condition=Available deploy/coredns --timeout=2s
-log "cluster ready: KUBECONFIG=$KUBECONFIG_ADMIN"
+# --- the AWS stand-in: moto (S3, STS) on the node IP; task pods reach it through AWS_ENDPOINT_URL ---
+moto_server="$here/../../.venv/bin/moto_server"
+[ -x "$moto_server" ] || die "moto_server not found at $moto_server: run make setup"
+start moto "$moto_server" -H "$ip" -p "$MOTO_PORT"
+wait_for "the moto server on $ip:$MOTO_PORT" 60 curl -sf -o /dev/null "http://$ip:$MOTO_PORT/moto-api/data.json"
+log "cluster ready: KUBECONFIG=$KUBECONFIG_ADMIN (AWS stand-in: http://$ip:$MOTO_PORT)"
