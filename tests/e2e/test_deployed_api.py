@@ -1,0 +1,104 @@
+"""End to end through the Helm install (make deploy): boto3 talks to the chart's API Service with
+a key from the chart's credentials Secret; the definition comes from the moto S3 server on the
+node; the deployed operator runs the workflow in real runner pods to SUCCESS; and both the API's
+and the operator's /metrics show the run."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+SYSTEM = "updraft-system"
+MOTO = "http://192.0.2.2:5000"
+DEFINITION = """
+api_e2e:
+  schedule: None
+  tasks:
+    first: {operator: airflow.providers.standard.operators.empty.EmptyOperator}
+    second: {operator: airflow.providers.standard.operators.empty.EmptyOperator, dependencies: [first]}
+"""
+
+
+def _scrape(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310
+        text = resp.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+async def _deployment(kube: Any, name: str) -> dict[str, Any]:
+    return await kube._call("GET", f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/{name}")
+
+
+def _arg(args: list[str], flag: str, default: str) -> str:
+    return args[args.index(flag) + 1] if flag in args else default
+
+
+async def test_boto3_through_the_chart_runs_a_workflow(api: object) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from updraft.k8s.resources import Kube
+
+    kube = Kube(api)
+    deploy = await _deployment(kube, "updraft-api")
+    assert deploy["status"].get("availableReplicas", 0) >= 1
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    args = [str(a) for a in container.get("args", [])]
+    region, namespace = _arg(args, "--region", "us-east-1"), _arg(args, "--namespace", "default")
+    secret_name = next(v["secret"]["secretName"] for v in deploy["spec"]["template"]["spec"]["volumes"] if "secret" in v)
+    secret = await kube.get("Secret", secret_name, SYSTEM)
+    keys = json.loads(base64.b64decode(secret["data"]["credentials.json"]))
+    key_id = next(k for k, v in keys.items() if "policies" not in v)
+    svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-api")
+    port = next(p["port"] for p in svc["spec"]["ports"] if p["name"] in ("http", "api"))
+    endpoint = f"http://{svc['spec']['clusterIP']}:{port}"
+
+    s3 = boto3.client("s3", endpoint_url=MOTO, region_name=region, aws_access_key_id="e2e", aws_secret_access_key="e2e")
+    s3.create_bucket(Bucket="updraft-e2e-defs")
+    s3.put_object(Bucket="updraft-e2e-defs", Key="api_e2e.yaml", Body=DEFINITION.encode())
+    mwaa = boto3.client("mwaa-serverless", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
+                        aws_secret_access_key=keys[key_id]["secretAccessKey"], config=Config(retries={"max_attempts": 2}))
+
+    arn = mwaa.create_workflow(Name=f"api_e2e_{int(time.time())}", RoleArn="arn:aws:iam::123456789012:role/e2e",
+                               DefinitionS3Location={"Bucket": "updraft-e2e-defs", "ObjectKey": "api_e2e.yaml"},
+                               TriggerMode="manual_only")["WorkflowArn"]
+    try:
+        run_id = mwaa.start_workflow_run(WorkflowArn=arn)["RunId"]
+        deadline = time.monotonic() + 240
+        while True:
+            run = mwaa.get_workflow_run(WorkflowArn=arn, RunId=run_id)["RunDetail"]
+            if run["RunState"] in ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED") or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        tasks = mwaa.list_task_instances(WorkflowArn=arn, RunId=run_id)["TaskInstances"]
+        assert run["RunState"] == "SUCCESS", (run, tasks)
+        assert {t["Status"] for t in tasks} == {"SUCCESS"} and len(tasks) == 2
+
+        # the metrics moved: the API counted the calls, the operator the run and its task attempts
+        api_pod = (await kube.list("Pod", SYSTEM, labels={"app.kubernetes.io/component": "api"}))[0]
+        api_metrics = _scrape(f"http://{api_pod['status']['podIP']}:9090/metrics")
+        assert api_metrics.get('updraft_api_requests_total{code="OK",operation="StartWorkflowRun"}', 0) >= 1
+        op_svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-operator")
+        metrics_port = next(p["port"] for p in op_svc["spec"]["ports"] if p["name"] == "metrics")
+        op_metrics = _scrape(f"http://{op_svc['spec']['clusterIP']}:{metrics_port}/metrics")
+        finished = sum(v for k, v in op_metrics.items()
+                       if k.startswith("updraft_runs_finished_total{") and 'state="SUCCESS"' in k)
+        attempts = sum(v for k, v in op_metrics.items()
+                       if k.startswith("updraft_task_attempts_total{") and 'state="SUCCESS"' in k)
+        assert finished >= 1 and attempts >= 2
+    finally:
+        mwaa.delete_workflow(WorkflowArn=arn)
+        assert namespace  # the workflow lived in the API's namespace
