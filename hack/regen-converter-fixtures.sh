@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerate tests/fixtures/definitions/converter/*.yaml from the Python DAGs in its src/ with the
-# MWAA converter (python-to-yaml-dag-converter-mwaa-serverless). The converter pins Airflow 3.0.6
+# Regenerate tests/fixtures/definitions/converter/*.yaml from the Python DAGs in its src/, and
+# examples/*/dag/*.yaml from the DAG next to each, with the MWAA converter (python-to-yaml-dag-converter-mwaa-serverless). The converter pins Airflow 3.0.6
 # and its own dependencies, so it gets a venv of its own, outside the project's .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +17,7 @@ export AIRFLOW_HOME=$home SCARF_NO_ANALYTICS=True AIRFLOW__CORE__LOAD_EXAMPLES=F
 for py in "$out"/src/*.py; do
   "$venv/bin/dag-converter" convert "$py" --output "$out/" >/dev/null
 done
-ls "$out"/*.yaml
+for py in examples/*/dag/*.py; do
+  "$venv/bin/dag-converter" convert "$py" --output "$(dirname "$py")/" >/dev/null
+done
+ls "$out"/*.yaml examples/*/dag/*.yaml

@@ -169,6 +169,7 @@ wait_for "CoreDNS available" 120 \
 # --- the AWS stand-in: moto (S3, STS) on the node IP; task pods reach it through AWS_ENDPOINT_URL ---
 moto_server="$here/../../.venv/bin/moto_server"
 [ -x "$moto_server" ] || die "moto_server not found at $moto_server: run make setup"
-start moto "$moto_server" -H "$ip" -p "$MOTO_PORT"
+# its request recorder (tests read it back over HTTP) writes to a file: keep it in the state dir
+MOTO_RECORDER_FILEPATH="$STATE/moto-recording" start moto "$moto_server" -H "$ip" -p "$MOTO_PORT"
 wait_for "the moto server on $ip:$MOTO_PORT" 60 curl -sf -o /dev/null "http://$ip:$MOTO_PORT/moto-api/data.json"
 log "cluster ready: KUBECONFIG=$KUBECONFIG_ADMIN (AWS stand-in: http://$ip:$MOTO_PORT)"

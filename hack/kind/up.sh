@@ -3,17 +3,15 @@
 # Dockerfiles, on the public Python base) and the same CRDs/chart as the local harness.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-for tool in docker kind kubectl; do
+for tool in docker kind kubectl helm; do
   command -v "$tool" >/dev/null || { echo "kind-up needs $tool on PATH" >&2; exit 1; }
 done
 kind get clusters 2>/dev/null | grep -qx updraft || kind create cluster --config hack/kind/kind-config.yaml
 docker build -t updraft.local/operator:dev .
 docker build -f runner-image/Dockerfile -t updraft.local/runner:dev .
 kind load docker-image --name updraft updraft.local/operator:dev updraft.local/runner:dev
-kubectl --context kind-updraft apply --server-side -f crds/
-if [ -d charts/updraft ] && command -v helm >/dev/null; then
-  helm --kube-context kind-updraft upgrade --install updraft charts/updraft -n updraft-system --create-namespace \
-    --set image.repository=updraft.local/operator --set image.tag=dev \
-    --set runner.image=updraft.local/runner:dev --wait
-fi
+helm --kube-context kind-updraft upgrade --install updraft charts/updraft -n updraft-system --create-namespace \
+  --set image.repository=updraft.local/operator --set image.tag=dev --set image.pullPolicy=Never \
+  --set runner.image.repository=updraft.local/runner --set runner.image.tag=dev --set runner.image.pullPolicy=Never \
+  --wait
 echo "kind cluster 'updraft' ready: kubectl --context kind-updraft get workflows -A"

@@ -23,7 +23,8 @@ from updraft.definition import TaskGraph, materialize, validate
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(120)]
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "definitions"
-CONVERTER = sorted((FIXTURES / "converter").glob("*.yaml"))
+EXAMPLES = Path(__file__).parents[2] / "examples"
+CONVERTER = sorted((FIXTURES / "converter").glob("*.yaml")) + sorted(EXAMPLES.glob("*/dag/*.yaml"))
 HANDWRITTEN = sorted((FIXTURES / "valid").glob("*.yaml"))
 ALL = CONVERTER + HANDWRITTEN
 # Updraft rewrites these on purpose (the workflow's role; no triggerer), so they are not compared.

@@ -11,7 +11,9 @@ import pytest
 from updraft.definition import content_version, from_dict, to_dict, validate
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "definitions"
-VALID = sorted((FIXTURES / "valid").glob("*.yaml")) + sorted((FIXTURES / "converter").glob("*.yaml"))
+EXAMPLES = Path(__file__).parents[3] / "examples"
+CONVERTED = sorted((FIXTURES / "converter").glob("*.yaml")) + sorted(EXAMPLES.glob("*/dag/*.yaml"))
+VALID = sorted((FIXTURES / "valid").glob("*.yaml")) + CONVERTED
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
 
 
@@ -48,7 +50,7 @@ def test_converter_files_only_warn_about_what_matters() -> None:
 
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     found = {}
-    for path in sorted((FIXTURES / "converter").glob("*.yaml")):
+    for path in CONVERTED:
         found[path.stem] = tuple(sorted({w.rule for w in validate(path.read_text(), now=now).warnings}))
     assert set(found.values()) <= {("start-date-past",), ("ignored-parameter", "start-date-past")}
     assert [w.path for w in validate((FIXTURES / "converter" / "scheduled_with_params.yaml").read_text()).warnings] == [

@@ -15,7 +15,9 @@ import yaml
 from updraft.definition import ValidationResult, content_version, from_dict, to_dict, validate
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "definitions"
-SOURCES = sorted((FIXTURES / "valid").glob("*.yaml")) + sorted((FIXTURES / "converter").glob("*.yaml"))
+EXAMPLES = Path(__file__).parents[3] / "examples"
+SOURCES = (sorted((FIXTURES / "valid").glob("*.yaml")) + sorted((FIXTURES / "converter").glob("*.yaml"))
+           + sorted(EXAMPLES.glob("*/dag/*.yaml")))
 ATOMS = ["", "-", ":", "[", "]", "{", "}", "&a", "*a", "!!python/object:os.system", "!!binary", "__type__",
          "datetime.timedelta", "\t", "'", '"', "?", "|", ">", "#", "%YAML 1.1", "---", "...", "\x00", "\u2028",
          "9" * 40, "-1", "1e999", ".nan", "null", "~", "yes", "2025-13-45", "$HOME"]
