@@ -4,13 +4,16 @@ PY := .venv/bin/python
 CLUSTER := hack/cluster
 
 .PHONY: help setup test unit cluster-up cluster-down cluster-kubeconfig cluster-probe-image \
-        images deploy e2e kind-up binaries
+        images deploy e2e kind-up binaries demo helm-check
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
 
 setup: ## install system packages and the Python venv (.venv) a fresh machine lacks
 	@bash hack/setup.sh
+
+demo: ## cluster, images, chart, then examples/01-hello to SUCCESS, and where to watch it
+	@bash hack/demo.sh
 
 test: ## THE test command: local cluster up, images, deploy, then every test tier
 	@bash hack/test.sh
@@ -36,11 +39,14 @@ cluster-probe-image: ## print the name of a small image present on the node
 images: ## build the operator and runner images and load them into the node
 	@QUIET=1 bash $(CLUSTER)/images.sh
 
-deploy: ## install Updraft into the local cluster
+deploy: ## install (or upgrade) the Helm chart on the local cluster
 	@QUIET=1 bash $(CLUSTER)/deploy.sh
 
 e2e: cluster-up images deploy ## end-to-end tests against the local cluster
 	@UPDRAFT_KUBECONFIG=$$(bash $(CLUSTER)/kubeconfig.sh | tail -1) $(PY) -m pytest -q -m e2e tests/e2e
+
+helm-check: ## helm lint and helm template over the chart's value scenarios
+	@bash hack/helm-check.sh
 
 kind-up: ## (needs Docker) a kind cluster with the same images and chart
 	@bash hack/kind/up.sh

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make demo`: from a machine after `make setup` to a workflow run in SUCCESS. Brings up the local
+# cluster (or reuses it), builds and loads the images, installs the Helm chart, applies
+# examples/01-hello and starts a run, waits for it, then shows where to watch: kubectl, the
+# MWAA Serverless API (with the AWS CLI) and the Prometheus metrics. Safe to run again: each
+# run gets a fresh name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source hack/cluster/lib.sh
+top=$(pwd)
+step() { printf '\n==> %s\n' "$*"; }
+
+step "local cluster (the first run builds Kubernetes from source: ~11 minutes)"
+bash hack/cluster/build-binaries.sh >/dev/null
+QUIET=1 bash hack/cluster/up.sh
+step "images (operator and runner, from the Dockerfiles)"
+QUIET=1 bash hack/cluster/images.sh
+step "helm upgrade --install updraft charts/updraft"
+QUIET=1 bash hack/cluster/deploy.sh
+
+step "kubectl apply -f examples/01-hello/workflow.yaml"
+kubectl_admin apply -f examples/01-hello/workflow.yaml
+kubectl_admin wait --for=jsonpath='{.status.workflowStatus}'=READY workflow/hello --timeout=120s >/dev/null
+run=$(kubectl_admin create -o name -f - <<'YAML'
+apiVersion: updraft.dev/v1alpha1
+kind: WorkflowRun
+metadata: {generateName: hello-}
+spec: {workflowName: hello, overrideParameters: {greeting: hi}}
+YAML
+)
+run=${run#*/}
+step "waiting for $run"
+if ! kubectl_admin wait --for=jsonpath='{.status.runState}'=SUCCESS "workflowrun/$run" --timeout=300s >/dev/null; then
+  kubectl_admin get "workflowrun/$run" -o yaml >&2
+  die "run $run did not succeed (above: its status; operator log: kubectl -n updraft-system logs deploy/updraft-operator)"
+fi
+kubectl_admin get workflowrun "$run"
+
+api_ip=$(kubectl_admin -n updraft-system get svc updraft-api -o jsonpath='{.spec.clusterIP}')
+op_ip=$(kubectl_admin -n updraft-system get svc updraft-operator -o jsonpath='{.spec.clusterIP}')
+creds=$(kubectl_admin -n updraft-system get secret updraft-api-credentials -o jsonpath='{.data.credentials\.json}' | base64 -d)
+key_id=$(printf '%s' "$creds" | "$top/.venv/bin/python" -c 'import json,sys; print(next(iter(json.load(sys.stdin))))')
+secret=$(printf '%s' "$creds" | "$top/.venv/bin/python" -c 'import json,sys; print(next(iter(json.load(sys.stdin).values()))["secretAccessKey"])')
+
+step "the same run through the MWAA Serverless API"
+export AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1
+arn=$("$top/.venv/bin/aws" mwaa-serverless --endpoint-url "http://$api_ip:8443" list-workflows \
+  --query 'Workflows[?Name==`hello`].WorkflowArn' --output text)
+"$top/.venv/bin/aws" mwaa-serverless --endpoint-url "http://$api_ip:8443" get-workflow-run \
+  --workflow-arn "$arn" --run-id "$run" --query 'RunDetail.{State:RunState,Started:StartedOn,Duration:Duration}'
+
+step "metrics"
+curl -s "http://$op_ip:8080/metrics" | grep -E '^updraft_runs_finished_total|^updraft_task_attempts_total' | head -6
+
+cat <<EOF2
+
+Updraft is running. Watch it:
+  export KUBECONFIG=$KUBECONFIG_ADMIN
+  kubectl get workflows,workflowversions,workflowruns        # wf, wfv, wfr
+  kubectl get wfr $run -o jsonpath='{.status.taskInstances}'
+  kubectl get pods -l updraft.dev/run=$run                   # one pod per task attempt
+  kubectl -n updraft-system logs deploy/updraft-operator
+
+The API (keys from the Secret updraft-system/updraft-api-credentials):
+  export AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=<from the Secret> AWS_DEFAULT_REGION=us-east-1
+  .venv/bin/aws mwaa-serverless --endpoint-url http://$api_ip:8443 list-workflow-runs --workflow-arn $arn
+
+Metrics: curl http://$op_ip:8080/metrics (operator), curl http://$api_ip:9090/metrics (API)
+EOF2
