@@ -42,6 +42,13 @@ class Settings:
     schedule_starting_deadline_s: int = 300
     metrics_port: int = 8080
     default_egress: tuple[Mapping[str, object], ...] = ()
+    # Leader election (replicas > 1): one operator reconciles, holding this Lease in operator_namespace.
+    leader_election: bool = False
+    leader_election_id: str = "updraft-operator"
+    lease_duration_s: int = 15
+    lease_renew_period_s: int = 5
+    lease_renew_deadline_s: int = 10
+    identity: str = ""  # this replica's name in the Lease (the pod name)
     # Replaces the runner image's entrypoint. For tests with a stand-in image, not for production.
     runner_command: tuple[str, ...] = ()
 
@@ -62,6 +69,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise ConfigError(f"{name}={raw!r}: must not be negative")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected true or false")
 
 
 def _json(env: Mapping[str, str], name: str, default: object) -> object:
@@ -92,7 +110,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     command = _json(env, "UPDRAFT_RUNNER_COMMAND", [])
     if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
         raise ConfigError("UPDRAFT_RUNNER_COMMAND: expected a JSON list of strings")
-    return Settings(
+    settings = Settings(
         runner_command=tuple(command),
         namespace=env.get("UPDRAFT_WATCH_NAMESPACE") or None,
         region=env.get("UPDRAFT_REGION", d.region),
@@ -115,4 +133,17 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         schedule_starting_deadline_s=_int(env, "UPDRAFT_SCHEDULE_STARTING_DEADLINE_SECONDS", d.schedule_starting_deadline_s),
         metrics_port=_int(env, "UPDRAFT_METRICS_PORT", d.metrics_port),
         default_egress=tuple(egress),
+        leader_election=_bool(env, "UPDRAFT_LEADER_ELECTION", d.leader_election),
+        leader_election_id=env.get("UPDRAFT_LEADER_ELECTION_ID") or d.leader_election_id,
+        lease_duration_s=_int(env, "UPDRAFT_LEASE_DURATION_SECONDS", d.lease_duration_s),
+        lease_renew_period_s=_int(env, "UPDRAFT_LEASE_RENEW_PERIOD_SECONDS", d.lease_renew_period_s),
+        lease_renew_deadline_s=_int(env, "UPDRAFT_LEASE_RENEW_DEADLINE_SECONDS", d.lease_renew_deadline_s),
+        identity=env.get("UPDRAFT_POD_NAME") or env.get("HOSTNAME") or d.identity,
     )
+    if settings.leader_election and not (
+            0 < settings.lease_renew_period_s < settings.lease_renew_deadline_s < settings.lease_duration_s):
+        raise ConfigError("leader election needs UPDRAFT_LEASE_RENEW_PERIOD_SECONDS < "
+                          "UPDRAFT_LEASE_RENEW_DEADLINE_SECONDS < UPDRAFT_LEASE_DURATION_SECONDS (got "
+                          f"{settings.lease_renew_period_s} < {settings.lease_renew_deadline_s} < "
+                          f"{settings.lease_duration_s})")
+    return settings

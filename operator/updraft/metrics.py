@@ -36,6 +36,10 @@ POD_START_LATENCY = Histogram("updraft_pod_start_latency_seconds", "From a task 
                               buckets=_LATENCY_BUCKETS)
 RECONCILE_ERRORS = Counter("updraft_reconcile_errors_total", "Reconciles that raised.", ["kind"])
 BUILD_INFO = Gauge("updraft_build_info", "The running Updraft version.", ["version"])
+CONCURRENT_RUNS_LIMIT = Gauge("updraft_concurrent_runs_limit", "The cluster-wide quota of RUNNING runs; beyond it runs "
+                              "wait QUEUED (with updraft_runs, the queue's saturation).")
+IS_LEADER = Gauge("updraft_operator_leader", "1 on the operator replica that holds the leader Lease (or runs "
+                  "without leader election), 0 on standbys.")
 API_REQUESTS = Counter("updraft_api_requests_total", "MWAA Serverless API requests by operation and result code "
                        "(OK, or the error code).", ["operation", "code"])
 API_REQUEST_DURATION = Histogram("updraft_api_request_duration_seconds", "Time to answer an API request.",

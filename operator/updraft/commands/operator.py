@@ -14,8 +14,9 @@ one pod per task attempt.
 
 Settings come from UPDRAFT_* environment variables (the Helm chart sets them), for example
 UPDRAFT_RUNNER_IMAGE, UPDRAFT_REGION, UPDRAFT_RUNNER_ENV (JSON), UPDRAFT_MAX_CONCURRENT_RUNS,
-UPDRAFT_POD_CLEANUP_DELAY_SECONDS. Kubernetes access: --kubeconfig, else in-cluster, else the
-default kubeconfig."""
+UPDRAFT_POD_CLEANUP_DELAY_SECONDS, UPDRAFT_LEADER_ELECTION (with replicas > 1: only the holder of
+the Lease UPDRAFT_LEADER_ELECTION_ID reconciles; losing it exits the process). Kubernetes access:
+--kubeconfig, else in-cluster, else the default kubeconfig."""
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -52,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
         import os
 
         os.environ["KUBECONFIG"] = os.path.abspath(args.kubeconfig)
-    from updraft.handlers.app import run_operator
+    from updraft.handlers.app import LostLeadership, run_operator
 
-    asyncio.run(run_operator(settings, args.kubeconfig))
+    try:
+        asyncio.run(run_operator(settings, args.kubeconfig))
+    except LostLeadership as e:
+        print(f"updraft operator: {e}", file=sys.stderr)
+        return 1
     return 0

@@ -158,18 +158,50 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
                   s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
+    metrics.CONCURRENT_RUNS_LIMIT.set(settings.max_concurrent_runs)
+    metrics.IS_LEADER.set(0 if settings.leader_election else 1)
+    # every replica serves the task API (XCom lives in ConfigMaps); only the leader reconciles
     api_runner = await task_api.start(ctx.kube, key, settings.task_api_port) if settings.task_api_url else None
+    identity = settings.identity or socket.gethostname()
+    leadership: asyncio.Task[None] | None = None
+    stop = stop_flag if stop_flag is not None else asyncio.Event()
     try:
+        if settings.leader_election:
+            from updraft.leader import lease
+
+            lease_args = dict(duration_s=settings.lease_duration_s, renew_every_s=settings.lease_renew_period_s)
+            await lease.acquire(api, settings.operator_namespace, settings.leader_election_id, identity, **lease_args)
+            metrics.IS_LEADER.set(1)
+            leadership = asyncio.create_task(lease.hold_leadership(
+                api, settings.operator_namespace, settings.leader_election_id, identity,
+                renew_deadline_s=settings.lease_renew_deadline_s, **lease_args))
+            leadership.add_done_callback(lambda _: _lost_leadership(stop))
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx),
             # kopf would ask the passwd database for a user name; a non-root container has none
-            identity=Identity(f"updraft@{socket.gethostname()}"),
+            identity=Identity(f"updraft@{identity}"),
             standalone=True,
             clusterwide=settings.namespace is None,
             namespaces=[settings.namespace] if settings.namespace else (),
-            stop_flag=stop_flag,
+            stop_flag=stop,
         )
     finally:
+        if leadership is not None and not leadership.done():
+            leadership.cancel()
+            await asyncio.gather(leadership, return_exceptions=True)
         if api_runner is not None:
             await api_runner.cleanup()
         await api.close()
+    if leadership is not None and leadership.done() and not leadership.cancelled():
+        raise LostLeadership("lost the leader Lease; exiting so that a fresh process competes again")
+
+
+class LostLeadership(RuntimeError):
+    """The Lease could not be renewed in time: another replica may be reconciling now."""
+
+
+def _lost_leadership(stop: Any) -> None:
+    if isinstance(stop, asyncio.Event):
+        stop.set()
+    elif isinstance(stop, asyncio.Future) and not stop.done():
+        stop.set_result(None)
