@@ -43,7 +43,13 @@ async def _deployment(kube: Any, name: str) -> dict[str, Any]:
 
 
 def _arg(args: list[str], flag: str, default: str) -> str:
-    return args[args.index(flag) + 1] if flag in args else default
+    """A flag's value in `--flag value` or `--flag=value` form."""
+    for i, a in enumerate(args):
+        if a == flag and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(flag + "="):
+            return a.split("=", 1)[1]
+    return default
 
 
 async def test_boto3_through_the_chart_runs_a_workflow(api: object) -> None:

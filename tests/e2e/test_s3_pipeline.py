@@ -18,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import subprocess
 import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,10 @@ from typing import Any
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
-TOP = Path(__file__).parents[2]
-EXAMPLE = TOP / "examples" / "03-s3-pipeline"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "03-s3-pipeline"
 MOTO = "http://192.0.2.2:5000"
 ROLE = "arn:aws:iam::123456789012:role/updraft-s3-pipeline"
 TASKS = ["create_bucket", "put_object", "wait_for_object", "list_objects", "write_manifest"]
-
-
-def _kubectl(kubeconfig: str, *args: str) -> str:
-    versions = dict(line.split("=", 1) for line in (TOP / "hack/cluster/versions.env").read_text().splitlines()
-                    if "=" in line and not line.startswith("#"))
-    cache = Path(os.environ.get("UPDRAFT_CACHE", Path.home() / ".cache/updraft"))
-    kubectl = cache / "bin" / f"k8s-{versions['K8S_VERSION'].strip()}" / "kubectl"
-    proc = subprocess.run([str(kubectl), "--kubeconfig", kubeconfig, *args], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
 
 
 def _moto(path: str, method: str = "GET") -> bytes:
@@ -80,14 +68,15 @@ def _s3():
                         aws_access_key_id="e2e-reader", aws_secret_access_key="e2e-reader")
 
 
-async def test_converted_s3_pipeline_runs_as_the_workflow_role(api: object, namespace: str, kubeconfig: str) -> None:
+async def test_converted_s3_pipeline_runs_as_the_workflow_role(api: object, namespace: str,
+                                                                kubectl: Callable[..., str]) -> None:
     from kubernetes_asyncio import client
 
     from updraft.k8s.resources import Kube
 
     kube = Kube(api)
     bucket = f"updraft-e2e-{uuid.uuid4().hex[:10]}"
-    _kubectl(kubeconfig, "-n", namespace, "apply", "-k", str(EXAMPLE))
+    kubectl("-n", namespace, "apply", "-k", str(EXAMPLE))
     _moto("/moto-api/recorder/reset-recording", "POST")
     _moto("/moto-api/recorder/start-recording", "POST")
     try:

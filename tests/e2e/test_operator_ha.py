@@ -1,0 +1,97 @@
+"""End to end: the chart's operator with two replicas. One holds the leader Lease and says so in
+its metrics; deleting it hands the Lease to the other at once (the stopping leader releases it),
+and the new leader runs workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+SYSTEM = "updraft-system"
+SELECTOR = "app.kubernetes.io/component=operator,app.kubernetes.io/instance=updraft"
+DEFINITION = """
+ha:
+  schedule: None
+  tasks:
+    only: {operator: airflow.providers.standard.operators.empty.EmptyOperator}
+"""
+
+
+def _leader_gauge(pod_ip: str) -> float:
+    with urllib.request.urlopen(f"http://{pod_ip}:8080/metrics", timeout=5) as resp:  # noqa: S310
+        for line in resp.read().decode().splitlines():
+            if line.startswith("updraft_operator_leader "):
+                return float(line.split()[1])
+    raise AssertionError(f"no updraft_operator_leader on {pod_ip}")
+
+
+def _pods(kubectl: Callable[..., str]) -> dict[str, str]:
+    """Ready operator pods: name -> IP."""
+    items = json.loads(kubectl("-n", SYSTEM, "get", "pods", "-l", SELECTOR, "-o", "json"))["items"]
+    return {p["metadata"]["name"]: p["status"].get("podIP", "") for p in items
+            if not p["metadata"].get("deletionTimestamp")
+            and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))}
+
+
+def _holder(kubectl: Callable[..., str]) -> str:
+    return json.loads(kubectl("-n", SYSTEM, "get", "lease", "updraft-operator", "-o", "json"))["spec"].get(
+        "holderIdentity", "")
+
+
+async def _until(what: str, check: Callable[[], Any], seconds: float) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.5)
+
+
+async def test_two_replicas_one_leader_and_a_prompt_handover(api: object, namespace: str,
+                                                              kubectl: Callable[..., str]) -> None:
+    from updraft.k8s.resources import Kube
+
+    kubectl("-n", SYSTEM, "scale", "deploy/updraft-operator", "--replicas=2")
+    try:
+        pods = await _until("two ready operator pods", lambda: (p := _pods(kubectl)) if len(p) == 2 else None, 120)
+        leader = await _until("a leader", lambda: (h := _holder(kubectl)) if h in pods else None, 30)
+        await _until("metrics to agree", lambda: {n: _leader_gauge(ip) for n, ip in pods.items()} == {
+            n: (1.0 if n == leader else 0.0) for n in pods}, 15)
+
+        kubectl("-n", SYSTEM, "delete", "pod", leader, "--wait=false")
+        t0 = time.monotonic()
+        standby = next(n for n in pods if n != leader)
+        await _until("the standby to take the Lease", lambda: _holder(kubectl) == standby, 30)
+        handover = time.monotonic() - t0
+        assert handover < 15, f"handover took {handover:.1f}s: the stopping leader did not release the Lease"
+        await _until("the new leader's metrics", lambda: _leader_gauge(pods[standby]) == 1.0, 15)
+
+        kube = Kube(api)
+        await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "ha"},
+                           "spec": {"roleArn": "arn:aws:iam::123456789012:role/t", "triggerMode": "manual_only",
+                                    "definition": DEFINITION}}, namespace)
+        deadline = time.monotonic() + 120
+        while not ((await kube.get("Workflow", "ha", namespace)).get("status") or {}).get("latestVersion"):
+            assert time.monotonic() < deadline, "the new leader made no version"
+            await asyncio.sleep(0.5)
+        await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "ha-1"},
+                           "spec": {"workflowName": "ha"}}, namespace)
+        state = None
+        while time.monotonic() < deadline:
+            state = ((await kube.get("WorkflowRun", "ha-1", namespace)).get("status") or {}).get("runState")
+            if state in ("SUCCESS", "FAILED"):
+                break
+            await asyncio.sleep(1)
+        assert state == "SUCCESS"
+        await kube.delete("Workflow", "ha", namespace)
+    finally:
+        kubectl("-n", SYSTEM, "scale", "deploy/updraft-operator", "--replicas=1")
+        kubectl("-n", SYSTEM, "rollout", "status", "deploy/updraft-operator", "--timeout=120s")
