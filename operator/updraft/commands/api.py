@@ -144,8 +144,16 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
     logging.getLogger("updraft.api").info("serving the MWAA Serverless API on %s:%d (namespace %s, %s)", args.host,
                                           args.port, args.namespace,
                                           "SigV4 required" if credentials is not None else "NO AUTHENTICATION")
+    # SIGTERM (a pod stopping; the process is PID 1, which has no default handler) and SIGINT end
+    # the server cleanly: in-flight requests finish, new connections are refused.
+    import signal
+
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        logging.getLogger("updraft.api").info("stopping")
     finally:
         await runner.cleanup()
         await api_client.close()
