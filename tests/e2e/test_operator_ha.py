@@ -61,8 +61,16 @@ async def test_two_replicas_one_leader_and_a_prompt_handover(api: object, namesp
 
     kubectl("-n", SYSTEM, "scale", "deploy/updraft-operator", "--replicas=2")
     try:
-        pods = await _until("two ready operator pods", lambda: (p := _pods(kubectl)) if len(p) == 2 else None, 120)
-        leader = await _until("a leader", lambda: (h := _holder(kubectl)) if h in pods else None, 30)
+        def two_ready() -> dict[str, str] | None:
+            ready = _pods(kubectl)
+            return ready if len(ready) == 2 else None
+
+        def leading() -> str | None:
+            holder = _holder(kubectl)
+            return holder if holder in pods else None
+
+        pods = await _until("two ready operator pods", two_ready, 120)
+        leader = await _until("a leader", leading, 30)
         await _until("metrics to agree", lambda: {n: _leader_gauge(ip) for n, ip in pods.items()} == {
             n: (1.0 if n == leader else 0.0) for n in pods}, 15)
 
