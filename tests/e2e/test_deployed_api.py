@@ -38,6 +38,13 @@ def _scrape(url: str) -> dict[str, float]:
     return out
 
 
+def _moved(before: dict[str, float], after: dict[str, float], prefix: str, contains: str) -> float:
+    """How much the series starting with `prefix` (and containing `contains`) grew in all."""
+    def total(m: dict[str, float]) -> float:
+        return sum(v for k, v in m.items() if k.startswith(prefix) and contains in k)
+    return total(after) - total(before)
+
+
 async def _deployment(kube: Any, name: str) -> dict[str, Any]:
     return await kube._call("GET", f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/{name}")
 
@@ -78,6 +85,13 @@ async def test_boto3_through_the_chart_runs_a_workflow(api: object) -> None:
     mwaa = boto3.client("mwaa-serverless", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
                         aws_secret_access_key=keys[key_id]["secretAccessKey"], config=Config(retries={"max_attempts": 2}))
 
+    api_pod = (await kube.list("Pod", SYSTEM, labels={"app.kubernetes.io/component": "api"}))[0]
+    api_url = f"http://{api_pod['status']['podIP']}:9090/metrics"
+    op_svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-operator")
+    metrics_port = next(p["port"] for p in op_svc["spec"]["ports"] if p["name"] == "metrics")
+    op_url = f"http://{op_svc['spec']['clusterIP']}:{metrics_port}/metrics"
+    before_api, before_op = _scrape(api_url), _scrape(op_url)
+
     arn = mwaa.create_workflow(Name=f"api_e2e_{int(time.time())}", RoleArn="arn:aws:iam::123456789012:role/e2e",
                                DefinitionS3Location={"Bucket": "updraft-e2e-defs", "ObjectKey": "api_e2e.yaml"},
                                TriggerMode="manual_only")["WorkflowArn"]
@@ -94,17 +108,14 @@ async def test_boto3_through_the_chart_runs_a_workflow(api: object) -> None:
         assert {t["Status"] for t in tasks} == {"SUCCESS"} and len(tasks) == 2
 
         # the metrics moved: the API counted the calls, the operator the run and its task attempts
-        api_pod = (await kube.list("Pod", SYSTEM, labels={"app.kubernetes.io/component": "api"}))[0]
-        api_metrics = _scrape(f"http://{api_pod['status']['podIP']}:9090/metrics")
-        assert api_metrics.get('updraft_api_requests_total{code="OK",operation="StartWorkflowRun"}', 0) >= 1
-        op_svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-operator")
-        metrics_port = next(p["port"] for p in op_svc["spec"]["ports"] if p["name"] == "metrics")
-        op_metrics = _scrape(f"http://{op_svc['spec']['clusterIP']}:{metrics_port}/metrics")
-        finished = sum(v for k, v in op_metrics.items()
-                       if k.startswith("updraft_runs_finished_total{") and 'state="SUCCESS"' in k)
-        attempts = sum(v for k, v in op_metrics.items()
-                       if k.startswith("updraft_task_attempts_total{") and 'state="SUCCESS"' in k)
-        assert finished >= 1 and attempts >= 2
+        after_api, after_op = _scrape(api_url), _scrape(op_url)
+        started = 'updraft_api_requests_total{code="OK",operation="StartWorkflowRun"}'
+        assert after_api.get(started, 0) - before_api.get(started, 0) == 1
+        assert _moved(before_op, after_op, "updraft_runs_finished_total{", 'state="SUCCESS"') >= 1
+        assert _moved(before_op, after_op, "updraft_task_attempts_total{", 'state="SUCCESS"') >= 2
+        assert _moved(before_op, after_op, "updraft_task_duration_seconds_count{", "") >= 2
+        assert _moved(before_op, after_op, "updraft_run_duration_seconds_count{", "") >= 1
+        assert _moved(before_op, after_op, "updraft_pod_start_latency_seconds_count", "") >= 2
     finally:
         mwaa.delete_workflow(WorkflowArn=arn)
         assert namespace  # the workflow lived in the API's namespace
