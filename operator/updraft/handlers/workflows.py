@@ -91,7 +91,8 @@ async def reconcile_workflow(ctx: Context, body: Mapping[str, Any]) -> dict[str,
     conditions = old.get("conditions") or []
 
     if not old.get("latestVersion"):
-        others = [w for w in await ctx.kube.list("Workflow", None) if w["metadata"]["uid"] != uid]
+        # the quota is the cluster's, or the watched namespace's when the operator is namespaced
+        others = [w for w in await ctx.kube.list("Workflow", ctx.settings.namespace) if w["metadata"]["uid"] != uid]
         exceeded = check_workflow_count(len(others), ctx.quotas)
         if exceeded is not None:
             status["conditions"] = [condition("DefinitionValid", False, "ServiceQuotaExceeded", exceeded.message, now,
