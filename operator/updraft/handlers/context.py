@@ -68,6 +68,7 @@ class Context:
     wakeups: Wakeups = field(default_factory=Wakeups)
     graphs: GraphCache = field(default_factory=GraphCache)
     task_api_key: bytes = b""
+    definition_maps: set[tuple[str, str, str]] = field(default_factory=set)  # (ns, ConfigMap, version uid) made
 
     @property
     def limits(self) -> Limits:

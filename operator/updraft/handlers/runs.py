@@ -12,12 +12,12 @@ from updraft.definition import TaskGraph
 from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, reconcile
 from updraft.engine.outcome import parse_outcome
 from updraft import metrics
-from updraft.handlers.context import Context
+from updraft.handlers.context import Context, version_object_name
 from updraft.handlers.workflows import FINAL_RUN_STATES
 from updraft.isolation import object_name
 from updraft.k8s.resources import KubeError
 from updraft.podspec import naming
-from updraft.podspec.build import PodInputs, build_pod
+from updraft.podspec.build import PodInputs, build_pod, definition_configmap
 from updraft.quota import RunSlot, admitted
 
 log = logging.getLogger("updraft.runs")
@@ -125,11 +125,13 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
 
     for action in decision.actions:
         if isinstance(action, CreatePod):
-            assert graph is not None and workflow is not None
+            assert graph is not None and workflow is not None and version is not None
             logical = _time(spec.get("logicalDate")) or view.created_at
+            token_secret = (await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt)
+                            if ctx.settings.task_api_url else None)
             body = build_pod(PodInputs(
                 namespace=namespace, workflow=wf_name, run_name=name, run_uid=run["metadata"]["uid"],
-                version=version or "", task=graph.tasks[action.task_id], attempt=action.attempt,
+                version=version, task=graph.tasks[action.task_id], attempt=action.attempt,
                 reschedule=action.reschedule, image=ctx.settings.image_for(workflow["spec"].get("engineVersion")),
                 image_pull_policy=ctx.settings.runner_image_pull_policy, service_account=object_name(wf_name),
                 role_arn=workflow["spec"]["roleArn"], region=ctx.settings.region, logical_date=logical,
@@ -137,16 +139,11 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
                 # override the identity and runner variables build_pod sets
                 extra_env={**(workflow["spec"].get("environment") or {}), **ctx.settings.runner_env},
                 resources=ctx.settings.runner_resources,
-                task_api_url=ctx.settings.task_api_url,
-                definition_json=json.dumps(graph.normalized, separators=(",", ":")),
+                task_api_url=ctx.settings.task_api_url, token_secret=token_secret,
+                definition_configmap=await _definition_configmap(ctx, namespace, wf_name, version, graph),
                 params_json=json.dumps(spec.get("overrideParameters") or {}),
-                first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None))
-            if ctx.settings.runner_command:
-                body["spec"]["containers"][0]["command"] = list(ctx.settings.runner_command)
-            if ctx.settings.task_api_url:
-                secret = await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt)
-                body["spec"]["containers"][0]["env"].append(
-                    {"name": "UPDRAFT_TASK_TOKEN", "valueFrom": {"secretKeyRef": {"name": secret, "key": "token"}}})
+                first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
+                command=tuple(ctx.settings.runner_command)))
             await ctx.kube.create(body, namespace)
         elif isinstance(action, DeletePod):
             await ctx.kube.delete("Pod", action.pod_name, namespace)
@@ -160,6 +157,20 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
         _record(wf_name, spec.get("runType", "ON_DEMAND"), old_status, new_status, pods)
     metrics.RUN_STATES.set(namespace, name, new_status.get("runState"))
     return decision
+
+
+async def _definition_configmap(ctx: Context, namespace: str, workflow: str, version: str, graph: TaskGraph) -> str:
+    """The name of the ConfigMap holding the version's validated definition, created on first use
+    (idempotent: a restarted operator or a second replica finds it there). Known maps are keyed by
+    the version object's uid: a pruned version made again from the same content is a new object."""
+    version_object = version_object_name(workflow, version)
+    cm_name = naming.definition_configmap_name(version_object)
+    uid = (await ctx.kube.get("WorkflowVersion", version_object, namespace))["metadata"]["uid"]
+    if (namespace, cm_name, uid) not in ctx.definition_maps:
+        await ctx.kube.create(definition_configmap(namespace, version_object, uid,
+                                                   json.dumps(graph.normalized, separators=(",", ":"))), namespace)
+        ctx.definition_maps.add((namespace, cm_name, uid))
+    return cm_name
 
 
 async def _token_secret(ctx: Context, run: Mapping[str, Any], pod: str, task_id: str, attempt: int) -> str:

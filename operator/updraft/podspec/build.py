@@ -8,6 +8,8 @@ What every task pod gets, whatever the workflow says:
 - restricted pod security: non-root, no privilege escalation, no capabilities, seccomp
   RuntimeDefault, read-only root with an emptyDir at /tmp, where HOME and AIRFLOW_HOME point;
 - restartPolicy Never and activeDeadlineSeconds from execution_timeout: one pod is one attempt;
+- the validated definition of the run's version, mounted read-only from an immutable ConfigMap
+  owned by the WorkflowVersion (`definition_configmap`; one per version, not a copy per pod);
 - the runner's report in the termination message (see engine/outcome.py);
 - the image's entrypoint (the runner image: `python -m updraft.runner`) unless `command` is given.
 """
@@ -25,6 +27,8 @@ from updraft.podspec import naming
 TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 TOKEN_AUDIENCE = "sts.amazonaws.com"
 RUNNER_UID = 50000
+DEFINITION_DIR = "/etc/updraft/definition"
+DEFINITION_KEY = "definition.json"
 DEADLINE_GRACE = timedelta(seconds=15)
 
 
@@ -50,7 +54,7 @@ class PodInputs:
     token_secret: str | None = None  # Secret holding this attempt's task-API token...
     token_secret_key: str = "token"  # ...under this key
     default_timeout: timedelta = timedelta(hours=1)
-    definition_json: str = ""  # the validated definition (dag-factory form) the runner loads
+    definition_configmap: str = ""  # ConfigMap holding the validated definition (see definition_configmap)
     params_json: str = "{}"  # the run's overrideParameters
     first_started_at: datetime | None = None  # a rescheduled sensor's first start
     node_selector: Mapping[str, str] = field(default_factory=dict)
@@ -89,7 +93,7 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
         "UPDRAFT_LOGICAL_DATE": i.logical_date.isoformat(),
         "UPDRAFT_TASK_API_URL": i.task_api_url,
         "UPDRAFT_POD_NAME": naming.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule),
-        "UPDRAFT_DEFINITION": i.definition_json,
+        "UPDRAFT_DEFINITION_FILE": f"{DEFINITION_DIR}/{DEFINITION_KEY}" if i.definition_configmap else "",
         "UPDRAFT_PARAMS": i.params_json,
     }
     if i.first_started_at is not None:
@@ -127,6 +131,8 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
             {"name": "aws-iam-token", "mountPath": TOKEN_DIR, "readOnly": True},
         ],
     }
+    if i.definition_configmap:
+        container["volumeMounts"].append({"name": "definition", "mountPath": DEFINITION_DIR, "readOnly": True})
     if i.command:
         container["command"] = list(i.command)
     if i.args:
@@ -152,6 +158,8 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
                 {"serviceAccountToken": {"audience": TOKEN_AUDIENCE, "expirationSeconds": 86400, "path": "token"}}]}},
         ],
     }
+    if i.definition_configmap:
+        spec["volumes"].append({"name": "definition", "configMap": {"name": i.definition_configmap, "defaultMode": 0o444}})
     if i.node_selector:
         spec["nodeSelector"] = dict(i.node_selector)
     if i.tolerations:
@@ -170,4 +178,20 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
                                  "uid": i.run_uid, "controller": True, "blockOwnerDeletion": True}],
         },
         "spec": spec,
+    }
+
+
+def definition_configmap(namespace: str, version_object: str, version_uid: str, definition_json: str) -> dict[str, Any]:
+    """The immutable ConfigMap task pods of one version mount their definition from (the validated,
+    dag-factory form as JSON). Owned by the WorkflowVersion, so it goes when the version is pruned.
+    A ConfigMap rather than an environment variable: a definition of up to 50 KB, expanded to
+    every task, can pass the kernel's 128 KiB limit on one variable, and would be copied into
+    every pod object."""
+    return {
+        "apiVersion": "v1", "kind": "ConfigMap", "immutable": True,
+        "metadata": {"name": naming.definition_configmap_name(version_object), "namespace": namespace,
+                     "labels": {naming.LABEL_MANAGED: naming.MANAGED_BY},
+                     "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowVersion",
+                                          "name": version_object, "uid": version_uid}]},
+        "data": {DEFINITION_KEY: definition_json},
     }

@@ -45,6 +45,11 @@ def pod_name(run: str, task_id: str, attempt: int, reschedule: int = 0) -> str:
     return f"{head}-{task}{tail}"
 
 
+def definition_configmap_name(version_object: str) -> str:
+    """The ConfigMap holding a version's definition: `<WorkflowVersion name>-definition`."""
+    return f"{version_object}-definition"
+
+
 def label_value(text: str) -> str:
     """A valid label value (<= 63, alphanumerics plus - _ .), hash-shortened when needed."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from updraft.definition.model import Task
-from updraft.podspec.build import PodInputs, build_pod
+from updraft.podspec.build import PodInputs, build_pod, definition_configmap
 from updraft.podspec.naming import dns_label, label_value, pod_name
 
 ROLE = "arn:aws:iam::123456789012:role/etl"
@@ -53,7 +53,7 @@ GOLDEN_ENV = [
     {"name": "UPDRAFT_LOGICAL_DATE", "value": "2026-01-01T00:00:00+00:00"},
     {"name": "UPDRAFT_TASK_API_URL", "value": "http://updraft-operator.updraft-system:8081"},
     {"name": "UPDRAFT_POD_NAME", "value": "nightly-s-202601010000-load-data-0b395d4a-2-r1"},
-    {"name": "UPDRAFT_DEFINITION", "value": '{"nightly":{}}'},
+    {"name": "UPDRAFT_DEFINITION_FILE", "value": "/etc/updraft/definition/definition.json"},
     {"name": "UPDRAFT_PARAMS", "value": '{"k":1}'},
     {"name": "UPDRAFT_FIRST_STARTED_AT", "value": "2026-01-01T00:01:00+00:00"},
     {"name": "AWS_ENDPOINT_URL", "value": "http://moto:5000"},
@@ -96,13 +96,15 @@ GOLDEN = {
             "terminationMessagePath": "/dev/termination-log",
             "terminationMessagePolicy": "File",
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
-                             {"name": "aws-iam-token", "mountPath": TOKEN_DIR, "readOnly": True}],
+                             {"name": "aws-iam-token", "mountPath": TOKEN_DIR, "readOnly": True},
+                             {"name": "definition", "mountPath": "/etc/updraft/definition", "readOnly": True}],
         }],
         "volumes": [
             {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
             {"name": "aws-iam-token", "projected": {"defaultMode": 0o440, "sources": [
                 {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 86400,
                                          "path": "token"}}]}},
+            {"name": "definition", "configMap": {"name": "nightly-" + "a" * 32 + "-definition", "defaultMode": 0o444}},
         ],
     },
 }
@@ -113,9 +115,24 @@ def test_golden_pod() -> None:
         task=Task("Load.Data", "x", execution_timeout=timedelta(minutes=10)), reschedule=1,
         extra_env={"AWS_ENDPOINT_URL": "http://moto:5000"},
         resources={"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-        task_api_url="http://updraft-operator.updraft-system:8081", definition_json='{"nightly":{}}',
+        task_api_url="http://updraft-operator.updraft-system:8081", definition_configmap="nightly-" + "a" * 32 + "-definition",
         params_json='{"k":1}', first_started_at=datetime(2026, 1, 1, 0, 1, tzinfo=timezone.utc)))
     assert pod == GOLDEN
+
+
+def test_definition_configmap_is_immutable_and_owned_by_its_version() -> None:
+    cm = definition_configmap("data", "nightly-" + "a" * 32, "v-uid", '{"nightly":{}}')
+    assert cm["immutable"] is True
+    assert cm["metadata"]["name"] == "nightly-" + "a" * 32 + "-definition"
+    assert cm["metadata"]["ownerReferences"] == [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowVersion",
+                                                   "name": "nightly-" + "a" * 32, "uid": "v-uid"}]
+    assert cm["data"] == {"definition.json": '{"nightly":{}}'}
+    # the pod mounts exactly that map and points the runner at the file
+    pod = build_pod(inputs(definition_configmap=cm["metadata"]["name"]))
+    volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "definition")
+    assert volume["configMap"]["name"] == cm["metadata"]["name"]
+    assert env(pod)["UPDRAFT_DEFINITION_FILE"] == "/etc/updraft/definition/definition.json"
+    assert not any(v["name"] == "definition" for v in build_pod(inputs())["spec"]["volumes"])
 
 
 def test_optional_parts() -> None:

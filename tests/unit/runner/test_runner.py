@@ -22,7 +22,7 @@ def inputs(yaml: str, task_id: str, **kw: object) -> TaskInputs:
 
 
 def test_inputs_from_env_refuse_missing_or_bad_values() -> None:
-    with pytest.raises(InputError, match="UPDRAFT_DEFINITION"):
+    with pytest.raises(InputError, match="missing environment: UPDRAFT_RUN, UPDRAFT_TASK_ID"):
         from_env({"UPDRAFT_WORKFLOW": "w"})
     env = {"UPDRAFT_WORKFLOW": "w", "UPDRAFT_RUN": "r", "UPDRAFT_TASK_ID": "t", "UPDRAFT_ATTEMPT": "2",
            "UPDRAFT_LOGICAL_DATE": "2026-01-01T00:00:00Z", "UPDRAFT_DEFINITION": json.dumps({"d": {}}),
@@ -31,6 +31,23 @@ def test_inputs_from_env_refuse_missing_or_bad_values() -> None:
     assert (got.attempt, got.params, got.logical_date.year) == (2, {"a": 1}, 2026)
     with pytest.raises(InputError, match="ISO-8601"):
         from_env({**env, "UPDRAFT_LOGICAL_DATE": "yesterday"})
+    with pytest.raises(InputError, match="UPDRAFT_DEFINITION_FILE"):
+        from_env({k: v for k, v in env.items() if k != "UPDRAFT_DEFINITION"})
+    with pytest.raises(InputError, match="UPDRAFT_PARAMS: invalid JSON"):
+        from_env({**env, "UPDRAFT_PARAMS": "{"})
+
+
+def test_definition_comes_from_the_mounted_file_first(tmp_path: Path) -> None:
+    env = {"UPDRAFT_WORKFLOW": "w", "UPDRAFT_RUN": "r", "UPDRAFT_TASK_ID": "t", "UPDRAFT_ATTEMPT": "1",
+           "UPDRAFT_LOGICAL_DATE": "2026-01-01T00:00:00Z", "UPDRAFT_DEFINITION": json.dumps({"inline": {}})}
+    mounted = tmp_path / "definition.json"
+    mounted.write_text(json.dumps({"mounted": {"tasks": {}}}))
+    assert from_env({**env, "UPDRAFT_DEFINITION_FILE": str(mounted)}).definition == {"mounted": {"tasks": {}}}
+    with pytest.raises(InputError, match=r"definition\.json: No such file"):
+        from_env({**env, "UPDRAFT_DEFINITION_FILE": str(tmp_path / "gone" / "definition.json")})
+    mounted.write_text(json.dumps({"a": {}, "b": {}}))
+    with pytest.raises(InputError, match="UPDRAFT_DEFINITION_FILE must hold exactly one DAG"):
+        from_env({**env, "UPDRAFT_DEFINITION_FILE": str(mounted)})
 
 
 @pytest.mark.airflow
