@@ -17,7 +17,7 @@ for values in "${scenarios[@]}"; do
   [ -n "$values" ] && { args=(-f "$values"); name=$(basename "$values" .yaml); }
   "$helm" lint "$chart" --strict "${kube[@]}" "${args[@]}" >"$out/lint.log" 2>&1 ||
     { cat "$out/lint.log" >&2; echo "helm lint failed: $name" >&2; exit 1; }
-  for api in "" "--api-versions=monitoring.coreos.com/v1"; do
+  for api in "" "--api-versions=monitoring.coreos.com/v1/ServiceMonitor --api-versions=monitoring.coreos.com/v1/PrometheusRule"; do
     # shellcheck disable=SC2086
     "$helm" template updraft "$chart" -n updraft-system "${kube[@]}" $api "${args[@]}" >"$out/$name.yaml" 2>"$out/err.log" ||
       { cat "$out/err.log" >&2; echo "helm template failed: $name $api" >&2; exit 1; }

@@ -169,6 +169,9 @@ async def test_boto3_drives_the_whole_life_cycle(api_server: ApiProcess, api: An
     with pytest.raises(ClientError) as e:
         mwaa.create_workflow(**{**request, "ClientToken": "create-2"})
     assert error_code(e) == "ConflictException" and "already exists" in str(e.value)
+    with pytest.raises(ClientError) as e:  # the same token for another name is another request
+        mwaa.create_workflow(**{**request, "Name": "other_name"})
+    assert error_code(e) == "ConflictException" and "create-1" in str(e.value) and arn in str(e.value)
 
     # a broken definition changes nothing and names the problem
     s3_put("defs", "broken.yaml", "broken:\n  tasks:\n    t1: {operator: os.system}\n")
@@ -220,6 +223,9 @@ async def test_boto3_drives_the_whole_life_cycle(api_server: ApiProcess, api: An
     with pytest.raises(ClientError) as e:
         mwaa.start_workflow_run(WorkflowArn=arn, ClientToken="run-1", OverrideParameters={"day": "friday"})
     assert error_code(e) == "ConflictException"
+    with pytest.raises(ClientError) as e:  # ...and for a run of another workflow
+        mwaa.start_workflow_run(WorkflowArn=slow, ClientToken="run-1", OverrideParameters={"day": "monday"})
+    assert error_code(e) == "ConflictException" and run_id in str(e.value)
     run = poll(lambda: mwaa.get_workflow_run(WorkflowArn=arn, RunId=run_id),
                lambda r: r["RunDetail"]["RunState"] in ("SUCCESS", "FAILED"), what="run to finish")
     assert run["RunDetail"]["RunState"] == "SUCCESS", run
@@ -270,7 +276,7 @@ async def test_boto3_drives_the_whole_life_cycle(api_server: ApiProcess, api: An
     # the metrics counted it all
     metrics = scrape(api_server.metrics_port)
     assert metrics['updraft_api_requests_total{code="OK",operation="CreateWorkflow"}'] >= 3
-    assert metrics['updraft_api_requests_total{code="ConflictException",operation="CreateWorkflow"}'] == 2
+    assert metrics['updraft_api_requests_total{code="ConflictException",operation="CreateWorkflow"}'] == 3
 
 
 async def test_unsigned_and_unauthorized_calls_are_refused_and_audited(api_server: ApiProcess) -> None:

@@ -61,6 +61,9 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- include "updraft.selectorLabels" (list . "operator") | fromYaml | toJson }}
 {{- end }}
 
-{{- define "updraft.hasPrometheusOperator" -}}
-{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" }}true{{ end }}
+{{- /* "true" when the cluster serves the given Prometheus Operator kind: (list . "ServiceMonitor").
+Checked per kind, since a cluster may have one of its CRDs without the other. */}}
+{{- define "updraft.hasPrometheusKind" -}}
+{{- $ctx := index . 0 }}{{- $kind := index . 1 }}
+{{- if $ctx.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" $kind) }}true{{ end }}
 {{- end }}

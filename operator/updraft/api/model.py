@@ -43,7 +43,10 @@ def operation(name: str) -> OperationModel:
 
 @functools.cache
 def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    """The model's pattern, matched against the whole value (the API stores names it checks in
+    Kubernetes objects, so a partial match is not enough); `.` takes line breaks too, so a
+    multi-line Description or tag value passes `.+` as it does on AWS."""
+    return re.compile(pattern, re.DOTALL)
 
 
 def _describe(value: Any) -> str:

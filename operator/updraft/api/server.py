@@ -2,7 +2,7 @@
 
 1. authenticate: SigV4 against the configured access keys (or an anonymous caller with
    --insecure-no-auth);
-2. throttle: a token bucket per access key;
+2. throttle: a token bucket per principal;
 3. decode: X-Amz-Target names the operation, the body is a JSON object that must meet the
    model's input shape;
 4. authorize: the caller's IAM-style policies, with the workflow's tags as aws:ResourceTag;
@@ -74,11 +74,14 @@ class ApiServer:
                             credentials=self.config.credentials, region=self.config.region,
                             now=self.config.clock(), service=SERVICE_PREFIX)
 
-    async def _authorize(self, operation: str, params: dict[str, Any], principal: Principal) -> None:
-        resource, context = await self.service.resource_of(operation, params)
-        context["aws:PrincipalArn"] = principal.arn
-        for key, value in (principal.tags or {}).items():
-            context[f"aws:PrincipalTag/{key}"] = value
+    async def _authorize(self, request: web.Request, operation: str, params: dict[str, Any], principal: Principal) -> None:
+        resource, resource_tags = await self.service.resource_of(operation, params)
+        request_tags = params.get("Tags") if isinstance(params.get("Tags"), dict) else None
+        tag_keys = params["TagKeys"] if isinstance(params.get("TagKeys"), list) else None
+        # every condition key the policy loader accepts is filled here (policy.CONTEXT_KEYS)
+        context = policy.request_context(
+            principal_arn=principal.arn, principal_tags=principal.tags, resource_tags=resource_tags,
+            request_tags=request_tags, tag_keys=tag_keys, region=self.config.region, secure_transport=request.secure)
         action = f"{SERVICE_PREFIX}:{operation}"
         decision = policy.evaluate(principal.policies, action=action, resource=resource, context=context)
         if not decision.allowed:
@@ -103,14 +106,16 @@ class ApiServer:
             principal = self._authenticate(request, body)
             if target_error is not None:
                 raise target_error
-            wait = self.limiter.take(principal.access_key_id or (request.remote or "anonymous"), time.monotonic())
+            # a bucket per principal (its keys share it); without authentication, per client address
+            bucket = principal.arn if self.config.credentials is not None else (request.remote or "anonymous")
+            wait = self.limiter.take(bucket, time.monotonic())
             if wait > 0:
                 raise errors.throttled(wait)
             params = protocol.decode_body(body)
             problems = model.check_input(operation, params)
             if problems:
                 raise errors.invalid_fields(problems)
-            await self._authorize(operation, params, principal)
+            await self._authorize(request, operation, params, principal)
             try:
                 result = await asyncio.wait_for(self.service.call(operation, params), self.config.operation_timeout_s)
             except asyncio.TimeoutError:

@@ -31,6 +31,7 @@ from updraft.schedule.naming import manual_run_name
 from updraft.taskapi.store import configmap_name
 
 TOKEN_ANNOTATION = "updraft.dev/client-token"
+TOKEN_LABEL = "updraft.dev/client-token-hash"  # finds an earlier use of a ClientToken on any object
 DIGEST_ANNOTATION = "updraft.dev/request-digest"
 TRIGGER_MODES = ("scheduled", "manual_only", "disabled")
 FINAL_RUN_STATES = frozenset({"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"})
@@ -50,6 +51,10 @@ def request_digest(params: Mapping[str, Any]) -> str:
     """What makes two requests "the same" for ClientToken purposes: every member but the token."""
     body = {k: v for k, v in params.items() if k != "ClientToken"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+def token_label(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def _short_operator(path: str) -> str:
@@ -230,6 +235,7 @@ class Service:
         existing = await self.kube.get_or_none("Workflow", obj_name, self.ns)
         if existing is not None:
             return self._replay_create(existing, name, token, digest)
+        await self._refuse_reused_token("Workflow", token, lambda other: self.arn(other))
         spec = self._spec(p)  # option errors first: they are cheaper than reading S3
         exceeded = check_workflow_count(await self._count_workflows(), self.config.quotas)
         if exceeded is not None:
@@ -240,7 +246,8 @@ class Service:
             annotations[arns.NAME_ANNOTATION] = name
         body: Obj = {
             "apiVersion": API_VERSION, "kind": "Workflow",
-            "metadata": {"name": obj_name, "namespace": self.ns, "annotations": annotations},
+            "metadata": {"name": obj_name, "namespace": self.ns, "annotations": annotations,
+                         **({"labels": {TOKEN_LABEL: token_label(token)}} if token else {})},
             "spec": {k: v for k, v in {**spec, "tags": dict(p.get("Tags") or {}) or None}.items() if v is not None},
         }
         try:
@@ -254,6 +261,17 @@ class Service:
         return {"WorkflowArn": self.arn(workflow), "CreatedAt": views.ts(workflow["metadata"]["creationTimestamp"]),
                 "RevisionId": views.revision_id(workflow), "WorkflowStatus": "READY", "WorkflowVersion": version,
                 "IsLatestVersion": True, "Warnings": warnings}
+
+    async def _refuse_reused_token(self, kind: str, token: str, describe: Callable[[Obj], str]) -> None:
+        """A ClientToken already used for another object of `kind` (another workflow's name, a run
+        of another workflow) is a different request under the same token: refused, as AWS does."""
+        if not token:
+            return
+        earlier = await self.kube.list(kind, self.ns, labels={TOKEN_LABEL: token_label(token)})
+        if earlier:
+            raise errors.conflict(errors.WORKFLOW if kind == "Workflow" else errors.RUN, describe(earlier[0]),
+                                  f"ClientToken {token!r} was already used for {describe(earlier[0])} with different "
+                                  "parameters; use a new ClientToken for a different request.")
 
     def _replay_create(self, existing: Obj, name: str, token: str, digest: str) -> Obj:
         annotations = existing["metadata"].get("annotations") or {}
@@ -364,10 +382,14 @@ class Service:
         token = p.get("ClientToken") or str(uuid.uuid4())
         digest = request_digest(p)
         name = manual_run_name(workflow["metadata"]["name"], f"{workflow['metadata']['uid']}/{token}")
+        if await self.kube.get_or_none("WorkflowRun", name, self.ns) is None:
+            await self._refuse_reused_token("WorkflowRun", token, lambda other: f"run {other['metadata']['name']} of "
+                                            f"workflow {other['spec'].get('workflowName')}")
         body: Obj = {
             "apiVersion": API_VERSION, "kind": "WorkflowRun",
             "metadata": {"name": name, "namespace": self.ns,
-                         "labels": {naming.LABEL_WORKFLOW: naming.label_value(workflow["metadata"]["name"])},
+                         "labels": {naming.LABEL_WORKFLOW: naming.label_value(workflow["metadata"]["name"]),
+                                    TOKEN_LABEL: token_label(token)},
                          "annotations": {TOKEN_ANNOTATION: token, DIGEST_ANNOTATION: digest}},
             "spec": {"workflowName": workflow["metadata"]["name"], "runType": "ON_DEMAND",
                      **({"workflowVersion": version_id} if version_id else {}),
@@ -472,28 +494,16 @@ class Service:
 
     # -- authorization context -------------------------------------------------------------------
 
-    async def resource_of(self, operation: str, p: Obj) -> tuple[str, dict[str, Any]]:
-        """The resource ARN a request acts on and the condition keys that come with it
-        (aws:ResourceTag/<k> from the workflow's current tags, aws:RequestTag/<k>, aws:TagKeys)."""
-        context: dict[str, Any] = {}
+    async def resource_of(self, operation: str, p: Obj) -> tuple[str, dict[str, str]]:
+        """The resource ARN a request acts on, and the tags it has now (aws:ResourceTag/<k>).
+        CreateWorkflow acts on `workflow/<Name>-*`: the suffix is not known before the call."""
         arn = p.get("WorkflowArn") or p.get("ResourceArn")
         if isinstance(arn, str):
             workflow = await self.find_workflow(arn)
-            for k, v in ((workflow or {}).get("spec", {}).get("tags") or {}).items():
-                context[f"aws:ResourceTag/{k}"] = v
-            resource = arn
-        elif operation == "CreateWorkflow":
-            resource = f"arn:aws:airflow-serverless:{self.config.region}:{self.config.account_id}:workflow/*"
-        else:
-            resource = "*"
-        request_tags = p.get("Tags") if isinstance(p.get("Tags"), dict) else None
-        if request_tags:
-            for k, v in request_tags.items():
-                context[f"aws:RequestTag/{k}"] = v
-            context["aws:TagKeys"] = list(request_tags)
-        if isinstance(p.get("TagKeys"), list):
-            context["aws:TagKeys"] = list(p["TagKeys"])
-        return resource, context
+            return arn, dict((workflow or {}).get("spec", {}).get("tags") or {})
+        if operation == "CreateWorkflow":
+            return f"arn:aws:airflow-serverless:{self.config.region}:{self.config.account_id}:workflow/{p.get('Name', '')}-*", {}
+        return "*", {}
 
 
 def _newest_first(obj: Mapping[str, Any]) -> str:

@@ -42,7 +42,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="accept unsigned requests from anyone (local experiments only)")
     s.add_argument("--namespace", default="default", help="namespace of the workflows (default: default)")
     s.add_argument("--rate-limit", type=float, default=20.0, metavar="N",
-                   help="requests per second per access key before ThrottlingException (default: 20)")
+                   help="requests per second per principal before ThrottlingException (default: 20)")
     s.add_argument("--burst", type=int, default=40, help="requests a caller may send at once (default: 40)")
     s.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port; 0 disables (default: 9090)")
     s.add_argument("--pagination-key-file", metavar="FILE",

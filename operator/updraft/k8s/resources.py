@@ -10,6 +10,7 @@ callers never see the HTTP client's types.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -27,13 +28,25 @@ class Kind:
     def path(self, namespace: str | None, name: str | None = None, sub: str | None = None) -> str:
         base = f"/api/{self.version}" if not self.group else f"/apis/{self.group}/{self.version}"
         if self.namespaced and namespace is not None:
-            base += f"/namespaces/{namespace}"
+            base += f"/namespaces/{_segment(namespace, 'namespace')}"
         base += f"/{self.plural}"
         if name is not None:
-            base += f"/{name}"
+            base += f"/{_segment(name, self.plural)}"
         if sub is not None:
             base += f"/{sub}"
         return base
+
+
+# A Kubernetes object name (DNS-1123 subdomain): anything else cannot name an object, and must
+# never reach the URL, where '/', '..' or '?' (say, from an API caller's field) would address
+# another path with the operator's credentials.
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+
+
+def _segment(value: str, what: str) -> str:
+    if not _NAME.fullmatch(value) or ".." in value:
+        raise NotFound(404, "NotFound", f"{what} {value!r} is not a valid object name")
+    return value
 
 
 KINDS: dict[str, Kind] = {

@@ -81,11 +81,15 @@ GOOD = {"Name": "daily_etl", "DefinitionS3Location": {"Bucket": "b", "ObjectKey"
 
 def test_a_good_create_request_has_no_problems():
     assert model.check_input("CreateWorkflow", GOOD) == []
+    # `.+` / `.*` take line breaks, as on AWS
+    multiline = {**GOOD, "Description": "line one\nline two", "Tags": {"note": "a\nb"}}
+    assert model.check_input("CreateWorkflow", multiline) == []
 
 
 @pytest.mark.parametrize("change,field,fragment", [
     ({"Name": None}, "Name", "is required"),
     ({"Name": "has space"}, "Name", "pattern"),
+    ({"Name": "ok\nsecond-line"}, "Name", "pattern"),  # the whole value must match, not a part
     ({"Name": "x" * 256}, "Name", "at most 255"),
     ({"RoleArn": "arn:aws:iam::1:role/x"}, "RoleArn", "pattern"),
     ({"DefinitionS3Location": {"Bucket": "b"}}, "DefinitionS3Location.ObjectKey", "is required"),

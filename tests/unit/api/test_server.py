@@ -25,11 +25,11 @@ ARN = "arn:aws:iam::123456789012:user/tester"
 
 
 class StandInService:
-    def __init__(self, behaviour: str = "ok") -> None:
-        self.behaviour = behaviour
+    def __init__(self, behaviour: str = "ok", tags: dict[str, str] | None = None) -> None:
+        self.behaviour, self.tags = behaviour, tags or {}
 
-    async def resource_of(self, operation: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        return "*", {}
+    async def resource_of(self, operation: str, params: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        return "*", self.tags
 
     async def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if self.behaviour == "boom":
@@ -47,11 +47,12 @@ def _signed(url: str, target: str = "ListWorkflows", body: bytes = b"{}") -> dic
     return dict(request.headers.items())
 
 
-async def _client(service: StandInService, **config: Any) -> tuple[TestClient, io.StringIO]:
+async def _client(service: StandInService, policies: tuple[dict[str, Any], ...] | None = None,
+                  **config: Any) -> tuple[TestClient, io.StringIO]:
     audit = io.StringIO()
     server = ApiServer(service, ServerConfig(  # type: ignore[arg-type]
         region="us-east-1", account_id="123456789012",
-        credentials={KEY: Principal(access_key_id=KEY, secret_access_key=SECRET, arn=ARN, policies=None)},
+        credentials={KEY: Principal(access_key_id=KEY, secret_access_key=SECRET, arn=ARN, policies=policies)},
         clock=lambda: datetime.now(timezone.utc), **config), AuditLog(audit))
     client = TestClient(TestServer(server.app()))
     await client.start_server()
@@ -115,5 +116,34 @@ async def test_bad_requests_are_refused_before_the_service_runs(target):
         payload = json.loads(await resp.read())
         assert resp.status == 400 and payload["__type"] == "ValidationException"
         assert payload["Reason"] == ("unknownOperation" if target == "DropEverything" else "cannotParse")
+    finally:
+        await client.close()
+
+
+def _policy(*statements: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    return ({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "airflow-serverless:*", "Resource": "*"}, *statements]},)
+
+
+@pytest.mark.parametrize("condition, tags, expected", [
+    # every condition key the policy loader accepts reaches the evaluation from the real request
+    ({"Bool": {"aws:SecureTransport": "false"}}, {}, 403),  # plain HTTP here
+    ({"Bool": {"aws:SecureTransport": "true"}}, {}, 200),
+    ({"StringEquals": {"aws:RequestedRegion": "us-east-1"}}, {}, 403),
+    ({"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}, {}, 200),
+    ({"StringEquals": {"aws:PrincipalAccount": "123456789012"}}, {}, 403),
+    ({"StringEquals": {"aws:PrincipalType": "User", "aws:username": "tester"}}, {}, 403),
+    ({"StringEquals": {"aws:ResourceTag/team": "data"}}, {"team": "data"}, 403),
+    ({"StringEquals": {"aws:ResourceTag/team": "data"}}, {"team": "web"}, 200),
+])
+async def test_deny_conditions_see_the_request(condition: dict[str, Any], tags: dict[str, str], expected: int):
+    deny = {"Effect": "Deny", "Action": "airflow-serverless:ListWorkflows", "Resource": "*", "Condition": condition}
+    client, audit = await _client(StandInService(tags=tags), policies=_policy(deny))
+    try:
+        status, body = await _post(client)
+        assert status == expected, body
+        if expected == 403:
+            assert body["__type"] == "AccessDeniedException" and "explicit deny" in body["message"]
+            assert json.loads(audit.getvalue())["errorCode"] == "AccessDeniedException"
     finally:
         await client.close()

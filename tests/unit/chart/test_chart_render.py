@@ -129,7 +129,12 @@ def test_ha_renders_disruption_budgets_and_uses_the_existing_secret():
 
 
 def test_prometheus_objects_only_with_the_prometheus_operator_api():
-    docs = render("--api-versions", "monitoring.coreos.com/v1")
+    assert not find(render(), "ServiceMonitor") and not find(render(), "PrometheusRule")
+    # each kind on its own: a cluster may serve ServiceMonitors without PrometheusRules
+    only_monitors = render("--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
+    assert len(find(only_monitors, "ServiceMonitor")) == 2 and not find(only_monitors, "PrometheusRule")
+    docs = render("--api-versions", "monitoring.coreos.com/v1/ServiceMonitor",
+                  "--api-versions", "monitoring.coreos.com/v1/PrometheusRule")
     monitors = find(docs, "ServiceMonitor")
     assert {m["spec"]["endpoints"][0]["relabelings"][0]["replacement"] for m in monitors} == {
         "updraft-operator", "updraft-api"}
@@ -137,6 +142,14 @@ def test_prometheus_objects_only_with_the_prometheus_operator_api():
     assert rule["spec"]["groups"], "the alert groups come from files/alerts.yaml"
     dashboard = find(docs, "ConfigMap", "updraft-dashboard")[0]
     assert json.loads(dashboard["data"]["updraft.json"])["uid"] == "updraft-overview"
+
+
+def test_api_metrics_port_zero_leaves_the_port_out():
+    docs = render("--set", "api.metricsPort=0", "--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
+    api = find(docs, "Deployment", "updraft-api")[0]["spec"]["template"]["spec"]["containers"][0]
+    assert [p["name"] for p in api["ports"]] == ["http"] and "--metrics-port=0" in api["args"]
+    assert [p["name"] for p in find(docs, "Service", "updraft-api")[0]["spec"]["ports"]] == ["http"]
+    assert [m["metadata"]["name"] for m in find(docs, "ServiceMonitor")] == ["updraft-operator"]
 
 
 @pytest.mark.parametrize("args, message", [
