@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 CLUSTER := hack/cluster
 
-.PHONY: help setup test unit cluster-up cluster-down cluster-kubeconfig cluster-probe-image \
+.PHONY: help setup test unit cluster-up cluster-down cluster-kubeconfig cluster-env cluster-probe-image \
         images deploy e2e kind-up binaries demo helm-check
 
 help: ## this list
@@ -32,6 +32,9 @@ cluster-down: ## stop the local cluster and free its ports (state kept; PURGE=1 
 
 cluster-kubeconfig: ## print the admin kubeconfig path (last line)
 	@bash $(CLUSTER)/kubeconfig.sh
+
+cluster-env: ## print exports for kubectl/helm on PATH and KUBECONFIG: eval "$$(make -s cluster-env)"
+	@bash $(CLUSTER)/env.sh
 
 cluster-probe-image: ## print the name of a small image present on the node
 	@bash $(CLUSTER)/probe-image.sh

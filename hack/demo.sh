@@ -54,8 +54,8 @@ curl -s "http://$op_ip:8080/metrics" | grep -E '^updraft_runs_finished_total|^up
 
 cat <<EOF2
 
-Updraft is running. Watch it:
-  export KUBECONFIG=$KUBECONFIG_ADMIN
+Updraft is running. Watch it (kubectl and helm are the ones the harness built):
+  eval "\$(make -s cluster-env)"          # KUBECONFIG=$KUBECONFIG_ADMIN, PATH+=$BIN
   kubectl get workflows,workflowversions,workflowruns        # wf, wfv, wfr
   kubectl get wfr $run -o jsonpath='{.status.taskInstances}'
   kubectl get pods -l updraft.dev/run=$run                   # one pod per task attempt

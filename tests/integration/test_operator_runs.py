@@ -65,6 +65,12 @@ async def test_fan_out_fan_in_runs_to_success(operator: OperatorProcess, kube: A
     assert len(pods) == 5
     workflow = await kube.get("Workflow", "fan", namespace)
     assert workflow["status"]["workflowStatus"] == "READY" and len(workflow["status"]["latestVersion"]) == 32
+    assert workflow["status"]["serviceAccount"] == "updraft-wf-fan"
+    # the version's definition, mounted by every task pod from one immutable ConfigMap
+    definition = await kube.get("ConfigMap", f"fan-{workflow['status']['latestVersion']}-definition", namespace)
+    assert definition["immutable"] is True and "ok_join" in definition["data"]["definition.json"]
+    assert all({"name": "definition", "configMap": {"name": definition["metadata"]["name"], "defaultMode": 0o444}}
+               in p["spec"]["volumes"] for p in pods)
     series = scrape(operator.metrics_port)
     assert series['updraft_runs_finished_total{run_type="ON_DEMAND",state="SUCCESS",workflow="fan"}'] == 1
     assert series['updraft_task_attempts_total{state="SUCCESS",workflow="fan"}'] == 5

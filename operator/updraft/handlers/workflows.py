@@ -86,6 +86,8 @@ async def reconcile_workflow(ctx: Context, body: Mapping[str, Any]) -> dict[str,
     status: dict[str, Any] = {
         "workflowStatus": "READY",
         "arn": arn_of(body, ctx.settings.region, ctx.settings.account_id),
+        # what the workflow role's trust policy names: system:serviceaccount:<namespace>:<this>
+        "serviceAccount": object_name(name),
         "observedGeneration": generation,
     }
     conditions = old.get("conditions") or []
