@@ -18,23 +18,8 @@ QUIET=1 bash hack/cluster/images.sh
 step "helm upgrade --install updraft charts/updraft"
 QUIET=1 bash hack/cluster/deploy.sh
 
-step "kubectl apply -f examples/01-hello/workflow.yaml"
-kubectl_admin apply -f examples/01-hello/workflow.yaml
-kubectl_admin wait --for=jsonpath='{.status.workflowStatus}'=READY workflow/hello --timeout=120s >/dev/null
-run=$(kubectl_admin create -o name -f - <<'YAML'
-apiVersion: updraft.dev/v1alpha1
-kind: WorkflowRun
-metadata: {generateName: hello-}
-spec: {workflowName: hello, overrideParameters: {greeting: hi}}
-YAML
-)
-run=${run#*/}
-step "waiting for $run"
-if ! kubectl_admin wait --for=jsonpath='{.status.runState}'=SUCCESS "workflowrun/$run" --timeout=300s >/dev/null; then
-  kubectl_admin get "workflowrun/$run" -o yaml >&2
-  die "run $run did not succeed (above: its status; operator log: kubectl -n updraft-system logs deploy/updraft-operator)"
-fi
-kubectl_admin get workflowrun "$run"
+step "kubectl apply -f examples/01-hello/workflow.yaml, then a run of it"
+run=$(KUBECTL="$BIN/kubectl --kubeconfig $KUBECONFIG_ADMIN" bash hack/hello-run.sh | tail -1) || die "the example run failed (above)"
 
 api_ip=$(kubectl_admin -n updraft-system get svc updraft-api -o jsonpath='{.spec.clusterIP}')
 op_ip=$(kubectl_admin -n updraft-system get svc updraft-operator -o jsonpath='{.spec.clusterIP}')
