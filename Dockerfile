@@ -10,7 +10,7 @@ ARG PIP_CERT
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY operator ./operator
-RUN python -m venv /opt/updraft && /opt/updraft/bin/pip install --no-compile . \
+RUN python -m venv /opt/updraft && /opt/updraft/bin/pip install --no-compile -c operator/constraints.txt . \
  && find /opt/updraft -name '__pycache__' -prune -exec rm -rf {} + \
  && rm -rf /opt/updraft/lib/python3*/site-packages/pip /opt/updraft/lib/python3*/site-packages/setuptools
 
