@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -48,6 +49,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if _required("UPDRAFT_REQUIRE_CLUSTER"):
                 raise pytest.UsageError("UPDRAFT_REQUIRE_CLUSTER=1 but UPDRAFT_KUBECONFIG is not set")
             item.add_marker(pytest.mark.skip(reason="needs the local cluster (make cluster-up; UPDRAFT_KUBECONFIG)"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real S3/STS API (a moto server in this process) at the URL yielded; boto3 in this process
+    and in the processes it starts reaches it through AWS_ENDPOINT_URL with test credentials."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    for k, v in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    yield url
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -54,21 +54,6 @@ CREDENTIALS = {
 }
 
 
-@pytest.fixture
-def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A moto S3 server; the operator and the API read definitions from it (AWS_ENDPOINT_URL)."""
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    for k, v in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "test",
-                 "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
-        monkeypatch.setenv(k, v)
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 class ApiProcess:
     def __init__(self, kubeconfig: str, namespace: str, tmp: Path, s3_url: str) -> None:
         creds = tmp / "credentials.json"

@@ -3,7 +3,6 @@ with clear errors naming the field; ConfigMap keys on the real API server."""
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -14,19 +13,10 @@ pytestmark = [pytest.mark.timeout(60)]
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Any:
+def s3(moto_s3: str) -> Any:
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    for k, v in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    yield lambda: boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
-    server.stop()
+    return lambda: boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1")
 
 
 async def test_s3_definition_with_version_id(s3: Any) -> None:

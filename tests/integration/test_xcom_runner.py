@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from operator_harness import _free_port as free_port
 from updraft.definition import validate
 
 pytestmark = [pytest.mark.cluster, pytest.mark.airflow, pytest.mark.timeout(180)]
@@ -45,27 +45,7 @@ xcom_pipeline:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    for k, v in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "test",
-                 "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    yield port
-    server.stop()
-
-
-async def test_xcom_flows_between_tasks(api: object, namespace: str, moto_s3: int) -> None:
+async def test_xcom_flows_between_tasks(api: object, namespace: str, moto_s3: str) -> None:
     import boto3
 
     from updraft.k8s.resources import Kube
@@ -76,7 +56,7 @@ async def test_xcom_flows_between_tasks(api: object, namespace: str, moto_s3: in
 
     kube = Kube(api)
     key = b"test-key" * 4
-    port = _free_port()
+    port = free_port()
     runner = await server.start(kube, key, port, host="127.0.0.1")
     try:
         await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "x-1"},

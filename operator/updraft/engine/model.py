@@ -132,6 +132,7 @@ class Outcome:
     state: str  # success | failed | up_for_retry | up_for_reschedule | skipped | timeout
     error: str | None = None
     reschedule_at: datetime | None = None
+    retry: bool = True  # False: final whatever the retries left (AirflowFailException, sensor timeout)
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,15 @@ keeps at most 4 KB of it and copies it into the container status):
 
     {"state": "success" | "failed" | "up_for_retry" | "up_for_reschedule" | "skipped" | "timeout",
      "error": "<short message, optional>",
-     "reschedule_at": "<ISO-8601 with offset; only with up_for_reschedule>"}
+     "reschedule_at": "<ISO-8601 with offset; only with up_for_reschedule>",
+     "retry": false  (optional: this failure is final whatever retries are left)}
 
 and exits 0 for success / skipped / up_for_reschedule, non-zero otherwise. Unknown keys are
 ignored (room to grow); an unknown state or broken JSON counts as "no report", and the pod's
 phase and exit code decide. `failed`, `up_for_retry` and `timeout` all mean "this attempt did
 not succeed": the engine, not the runner, decides between a retry and a final state from the
-task's retries, since it alone knows the attempt count across pods.
+task's retries, since it alone knows the attempt count across pods, except that `"retry": false`
+makes the failure final, as Airflow does for AirflowFailException and a sensor's timeout.
 
 Infrastructure failure
 ----------------------
@@ -74,7 +76,8 @@ def parse_outcome(text: str | None) -> Outcome | None:
         if when is not None and when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)  # the runner speaks UTC
     error = data.get("error")
-    return Outcome(state=data["state"], error=str(error)[:MAX_ERROR] if error else None, reschedule_at=when)
+    return Outcome(state=data["state"], error=str(error)[:MAX_ERROR] if error else None, reschedule_at=when,
+                   retry=data.get("retry") is not False)
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,7 @@ def _apply_outcome(s: _Step, task: Task, ti: TaskInstance, outcome: Outcome, end
         s.wakeups.append(when)
     else:  # failed, up_for_retry, timeout: the user's retries decide
         error = outcome.error or ("timed out" if outcome.state == "timeout" else "the task failed")
-        if ti.attempt <= task.retries:
+        if ti.attempt <= task.retries and outcome.retry:
             when = ended + retry_delay(task, ti.attempt, s.graph.dag_id if s.graph else s.run.workflow,
                                        s.run.effective_logical_date)
             s.set_task(ti, status=TaskState.UP_FOR_RETRY, ended_at=ended, started_at=started_at, error=error,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from updraft.definition import materialize
@@ -21,6 +21,7 @@ class Result:
     error: str | None = None
     reschedule_at: datetime | None = None
     value: Any = None
+    retry: bool = True  # False: Airflow would not retry this failure (AirflowFailException, sensor timeout)
 
 
 class TaskInstanceView:
@@ -109,10 +110,12 @@ def run_task(inputs: TaskInputs) -> Result:
         when = e.reschedule_date
         when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
         return Result("up_for_reschedule", reschedule_at=when)
-    except (AirflowTaskTimeout, AirflowSensorTimeout) as e:
+    except AirflowSensorTimeout as e:  # as in Airflow's task runner: a sensor's timeout is not retried
+        return Result("timeout", _short(e), retry=False)
+    except AirflowTaskTimeout as e:
         return Result("timeout", _short(e))
-    except AirflowFailException as e:
-        return Result("failed", _short(e))
+    except AirflowFailException as e:  # the task asked to fail without retrying
+        return Result("failed", _short(e), retry=False)
     except Exception as e:  # the task's own failure: reported, counted against its retries
         return Result("failed", _short(e))
     return Result("success", value=value)
@@ -123,6 +126,3 @@ def _short(e: BaseException) -> str:
     first = text.splitlines()[0] if text else type(e).__name__
     return first[:MAX_ERROR]
 
-
-def reschedule_default(poke_interval: float) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(seconds=poke_interval)

@@ -11,12 +11,14 @@ import sys
 TERMINATION_LOG = os.environ.get("UPDRAFT_TERMINATION_LOG", "/dev/termination-log")
 
 
-def _report(state: str, error: str | None = None, reschedule_at: str | None = None) -> None:
-    doc = {"state": state}
+def _report(state: str, error: str | None = None, reschedule_at: str | None = None, retry: bool = True) -> None:
+    doc: dict[str, object] = {"state": state}
     if error:
         doc["error"] = error
     if reschedule_at:
         doc["reschedule_at"] = reschedule_at
+    if not retry:
+        doc["retry"] = False
     try:
         with open(TERMINATION_LOG, "w", encoding="utf-8") as f:
             f.write(json.dumps(doc)[:4000])
@@ -49,5 +51,6 @@ def main() -> int:
         _report("failed", f"{type(e).__name__}: {e}"[:1000])
         return 1
     log.info("finished: %s%s", result.state, f" ({result.error})" if result.error else "")
-    _report(result.state, result.error, result.reschedule_at.isoformat() if result.reschedule_at else None)
+    _report(result.state, result.error, result.reschedule_at.isoformat() if result.reschedule_at else None,
+            result.retry)
     return 0 if result.state in ("success", "skipped", "up_for_reschedule") else 1

@@ -22,6 +22,8 @@ from updraft.engine import ObservedPod, Outcome, classify_pod, parse_outcome
                  id="reschedule-bad-time-dropped"),
     pytest.param('{"state": "skipped", "extra": 1}', Outcome("skipped"), id="unknown-keys-ignored"),
     pytest.param('{"state": "timeout", "error": ""}', Outcome("timeout"), id="empty-error"),
+    pytest.param('{"state": "failed", "retry": false}', Outcome("failed", retry=False), id="final-failure"),
+    pytest.param('{"state": "failed", "retry": "no"}', Outcome("failed"), id="retry-only-false-counts"),
     pytest.param('{"state": "exploded"}', None, id="unknown-state"),
     pytest.param('{"error": "x"}', None, id="no-state"),
     pytest.param("not json", None, id="not-json"),
