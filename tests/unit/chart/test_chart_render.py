@@ -93,6 +93,10 @@ def test_namespaced_mode_grants_nothing_cluster_wide_but_crd_discovery():
     docs = render("-f", str(CHART / "ci/namespaced-values.yaml"))
     cluster_rules = [r for d in find(docs, "ClusterRole") for r in d["rules"]]
     assert all(r["apiGroups"] == ["apiextensions.k8s.io"] for r in cluster_rules)
+    # cluster-scoped names carry the release namespace: team installs never collide
+    assert {d["metadata"]["name"] for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")} == {
+        "updraft-updraft-system-operator"}
+    assert {d["metadata"]["name"] for d in find(render(), "ClusterRole")} == {"updraft-operator", "updraft-api"}
     role = find(docs, "Role", "updraft-operator")[0]
     assert role["metadata"]["namespace"] == "data-team"
     assert any("pods" in r["resources"] for r in role["rules"])
