@@ -1,6 +1,6 @@
 """End to end: the chart's operator with two replicas. One holds the leader Lease and says so in
-its metrics; deleting it hands the Lease to the other at once (the stopping leader releases it),
-and the new leader runs workflows."""
+its metrics; deleting it hands the Lease to another replica at once (the stopping leader releases
+it); a standby stops promptly when deleted; and the new leader runs workflows."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def _pods(kubectl: Callable[..., str]) -> dict[str, str]:
             and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))}
 
 
+def _exists(kubectl: Callable[..., str], pod: str) -> bool:
+    return bool(kubectl("-n", SYSTEM, "get", "pods", "--field-selector", f"metadata.name={pod}", "-o", "name").strip())
+
+
 def _holder(kubectl: Callable[..., str]) -> str:
     return json.loads(kubectl("-n", SYSTEM, "get", "lease", "updraft-operator", "-o", "json"))["spec"].get(
         "holderIdentity", "")
@@ -74,13 +78,33 @@ async def test_two_replicas_one_leader_and_a_prompt_handover(api: object, namesp
         await _until("metrics to agree", lambda: {n: _leader_gauge(ip) for n, ip in pods.items()} == {
             n: (1.0 if n == leader else 0.0) for n in pods}, 15)
 
+        # the leader stops: it releases the Lease, and a standby leads at once. Which one: the
+        # Deployment's replacement pod competes with the standby that was there, either may win.
+        def new_holder() -> str | None:
+            holder = _holder(kubectl)
+            return holder if holder not in ("", leader) else None
+
+        def successor_ready() -> dict[str, str] | None:
+            ready = _pods(kubectl)
+            return ready if successor in ready else None
+
+        def a_standby() -> str | None:
+            return next((n for n in _pods(kubectl) if n != successor), None)
+
         kubectl("-n", SYSTEM, "delete", "pod", leader, "--wait=false")
         t0 = time.monotonic()
-        standby = next(n for n in pods if n != leader)
-        await _until("the standby to take the Lease", lambda: _holder(kubectl) == standby, 30)
+        successor = await _until("another replica to take the Lease", new_holder, 30)
         handover = time.monotonic() - t0
         assert handover < 15, f"handover took {handover:.1f}s: the stopping leader did not release the Lease"
-        await _until("the new leader's metrics", lambda: _leader_gauge(pods[standby]) == 1.0, 15)
+        ips = await _until("the successor ready", successor_ready, 60)
+        await _until("the new leader's metrics", lambda: _leader_gauge(ips[successor]) == 1.0, 15)
+
+        # a standby (waiting for the Lease, before kopf runs) stops promptly on SIGTERM too
+        standby = await _until("a standby", a_standby, 90)
+        t0 = time.monotonic()
+        kubectl("-n", SYSTEM, "delete", "pod", standby, "--wait=false")
+        await _until("the standby to exit", lambda: not _exists(kubectl, standby), 25)
+        assert time.monotonic() - t0 < 15, "the standby waited out its grace period instead of stopping"
 
         kube = Kube(api)
         await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "ha"},

@@ -170,7 +170,12 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             from updraft.leader import lease
 
             lease_args = dict(duration_s=settings.lease_duration_s, renew_every_s=settings.lease_renew_period_s)
-            await lease.acquire(api, settings.operator_namespace, settings.leader_election_id, identity, **lease_args)
+            acquired = await _unless_stopped(
+                lease.acquire(api, settings.operator_namespace, settings.leader_election_id, identity, **lease_args),
+                stop)
+            if not acquired:
+                log.info("stopped while waiting to lead")
+                return
             metrics.IS_LEADER.set(1)
             leadership = asyncio.create_task(lease.hold_leadership(
                 api, settings.operator_namespace, settings.leader_election_id, identity,
@@ -205,3 +210,35 @@ def _lost_leadership(stop: Any) -> None:
         stop.set()
     elif isinstance(stop, asyncio.Future) and not stop.done():
         stop.set_result(None)
+
+
+async def _unless_stopped(work: Any, stop: Any) -> bool:
+    """Await `work` (a standby waiting for the Lease) unless the operator is told to stop first:
+    SIGTERM/SIGINT set `stop` meanwhile (kopf installs its own handlers only once it runs, and a
+    PID 1 without a handler ignores SIGTERM, so a standby pod would wait out its grace period).
+    True when `work` finished."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, _lost_leadership, stop)
+            handled.append(sig)
+        except (RuntimeError, ValueError, NotImplementedError):  # not the main thread, or no signals here
+            pass
+    working = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait() if isinstance(stop, asyncio.Event) else asyncio.shield(stop))
+    try:
+        await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        stopping.cancel()
+        if not working.done():
+            working.cancel()
+            await asyncio.gather(working, return_exceptions=True)
+    if working.done() and not working.cancelled():
+        working.result()  # its own failure, if any, is the caller's to see
+        return True
+    return False
