@@ -36,10 +36,12 @@ POD_START_LATENCY = Histogram("updraft_pod_start_latency_seconds", "From a task 
                               buckets=_LATENCY_BUCKETS)
 RECONCILE_ERRORS = Counter("updraft_reconcile_errors_total", "Reconciles that raised.", ["kind"])
 BUILD_INFO = Gauge("updraft_build_info", "The running Updraft version.", ["version"])
+# the operator's own gauges: registered by register_operator_series(), so that the API process
+# (which shares this module for its request series) does not export them as zeros
 CONCURRENT_RUNS_LIMIT = Gauge("updraft_concurrent_runs_limit", "The cluster-wide quota of RUNNING runs; beyond it runs "
-                              "wait QUEUED (with updraft_runs, the queue's saturation).")
+                              "wait QUEUED (with updraft_runs, the queue's saturation).", registry=None)
 IS_LEADER = Gauge("updraft_operator_leader", "1 on the operator replica that holds the leader Lease (or runs "
-                  "without leader election), 0 on standbys.")
+                  "without leader election), 0 on standbys.", registry=None)
 API_REQUESTS = Counter("updraft_api_requests_total", "MWAA Serverless API requests by operation and result code "
                        "(OK, or the error code).", ["operation", "code"])
 API_REQUEST_DURATION = Histogram("updraft_api_request_duration_seconds", "Time to answer an API request.",
@@ -73,8 +75,17 @@ class RunStates(Collector):
 
 
 RUN_STATES = RunStates()
-REGISTRY.register(RUN_STATES)
 BUILD_INFO.labels(__version__).set(1)
+_OPERATOR_SERIES = (RUN_STATES, CONCURRENT_RUNS_LIMIT, IS_LEADER)
+
+
+def register_operator_series() -> None:
+    """Export the operator-only gauges (runs by state, the concurrency quota, leadership); once."""
+    for collector in _OPERATOR_SERIES:
+        try:
+            REGISTRY.register(collector)
+        except ValueError:  # already registered (an operator started twice in one process)
+            pass
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:

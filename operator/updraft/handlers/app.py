@@ -156,6 +156,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     key = settings.task_api_key.encode() if settings.task_api_key else secrets.token_bytes(32)
     ctx = Context(settings=settings, kube=Kube(api), task_api_key=key,
                   s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+    metrics.register_operator_series()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
     metrics.CONCURRENT_RUNS_LIMIT.set(settings.max_concurrent_runs)

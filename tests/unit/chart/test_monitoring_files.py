@@ -26,7 +26,10 @@ SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), 
 
 
 def exported() -> set[str]:
-    """Series names, also of labelled metrics that have no child yet."""
+    """Series names, also of labelled metrics that have no child yet (the operator's included)."""
+    from updraft import metrics
+
+    metrics.register_operator_series()
     return {family.name + suffix for family in REGISTRY.collect() for suffix in SUFFIXES.get(family.type, ("",))}
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from prometheus_client import REGISTRY
 
 from updraft import metrics
+
+metrics.register_operator_series()  # as the operator does when it starts
 
 
 def value(name: str, **labels: str) -> float:
@@ -42,3 +47,13 @@ def test_no_high_cardinality_labels() -> None:
         if family.name.startswith("updraft_"):
             for sample in family.samples:
                 assert not {"run", "run_id", "task", "task_id", "pod"} & set(sample.labels), family.name
+
+
+def test_operator_gauges_are_exported_by_the_operator_only() -> None:
+    """The API process imports this module for its request series; it must not export the
+    operator's gauges as zeros (a 0 leader gauge from an API pod would confuse the alerts)."""
+    script = ("import prometheus_client as p, updraft.metrics as m; a = p.generate_latest().decode(); "
+              "m.register_operator_series(); m.register_operator_series(); b = p.generate_latest().decode(); "
+              "print(int('updraft_operator_leader' in a), int('updraft_operator_leader' in b), int('updraft_runs{' in b))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "1", "1"]
