@@ -44,6 +44,9 @@ class ServerConfig:
     rate_per_second: float = 20.0
     burst: int = 40
     operation_timeout_s: float = 30.0
+    # behind a proxy or load balancer that sets them: the caller's address from X-Forwarded-For
+    # and TLS from X-Forwarded-Proto; otherwise those headers are the caller's to forge, and ignored
+    trust_proxy_headers: bool = False
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
 
 
@@ -66,6 +69,15 @@ class ApiServer:
     async def healthz(self, request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
+    def _client_ip(self, request: web.Request) -> str:
+        forwarded = request.headers.get("X-Forwarded-For", "") if self.config.trust_proxy_headers else ""
+        return forwarded.split(",")[0].strip() or request.remote or ""
+
+    def _secure(self, request: web.Request) -> bool:
+        if self.config.trust_proxy_headers and "X-Forwarded-Proto" in request.headers:
+            return request.headers["X-Forwarded-Proto"].split(",")[0].strip().lower() == "https"
+        return request.secure
+
     def _authenticate(self, request: web.Request, body: bytes) -> Principal:
         if self.config.credentials is None:
             return anonymous(self.config.account_id)
@@ -81,7 +93,7 @@ class ApiServer:
         # every condition key the policy loader accepts is filled here (policy.CONTEXT_KEYS)
         context = policy.request_context(
             principal_arn=principal.arn, principal_tags=principal.tags, resource_tags=resource_tags,
-            request_tags=request_tags, tag_keys=tag_keys, region=self.config.region, secure_transport=request.secure)
+            request_tags=request_tags, tag_keys=tag_keys, region=self.config.region, secure_transport=self._secure(request))
         action = f"{SERVICE_PREFIX}:{operation}"
         decision = policy.evaluate(principal.policies, action=action, resource=resource, context=context)
         if not decision.allowed:
@@ -107,7 +119,7 @@ class ApiServer:
             if target_error is not None:
                 raise target_error
             # a bucket per principal (its keys share it); without authentication, per client address
-            bucket = principal.arn if self.config.credentials is not None else (request.remote or "anonymous")
+            bucket = principal.arn if self.config.credentials is not None else (self._client_ip(request) or "anonymous")
             wait = self.limiter.take(bucket, time.monotonic())
             if wait > 0:
                 raise errors.throttled(wait)
@@ -156,7 +168,7 @@ class ApiServer:
             self.audit_log.write(audit.event(
                 operation=operation, principal_arn=principal.arn if principal else None,
                 access_key_id=(principal.access_key_id or None) if principal else None,
-                source_ip=request.headers.get("X-Forwarded-For", request.remote or "").split(",")[0].strip(),
+                source_ip=self._client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
                 request_parameters=request_parameters, response_elements=response,
                 error_code=error["__type"] if error else None, error_message=error.get("message") if error else None,

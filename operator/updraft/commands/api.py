@@ -48,6 +48,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     s.add_argument("--pagination-key-file", metavar="FILE",
                    help="secret that signs NextTokens; give every replica the same one (default: derived from "
                         "the credentials file, or random with --insecure-no-auth)")
+    s.add_argument("--trust-proxy-headers", action="store_true",
+                   help="behind a proxy or load balancer that sets them: take the caller's address from "
+                        "X-Forwarded-For (audit, throttling) and TLS from X-Forwarded-Proto (aws:SecureTransport)")
     s.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, then ~/.kube/config)")
     s.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     s.set_defaults(run=run)
@@ -133,7 +136,8 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
                       clock=lambda: datetime.now(timezone.utc))
     server = ApiServer(service, ServerConfig(region=args.region, account_id=args.account_id,
                                              credentials=credentials,  # type: ignore[arg-type]
-                                             rate_per_second=args.rate_limit, burst=args.burst),
+                                             rate_per_second=args.rate_limit, burst=args.burst,
+                                             trust_proxy_headers=args.trust_proxy_headers),
                        AuditLog(sys.stdout))
     if args.metrics_port:
         metrics.serve(args.metrics_port)

@@ -147,3 +147,19 @@ async def test_deny_conditions_see_the_request(condition: dict[str, Any], tags: 
             assert json.loads(audit.getvalue())["errorCode"] == "AccessDeniedException"
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("trust, source_ip, secure_deny", [(False, "127.0.0.1", True), (True, "203.0.113.7", False)])
+async def test_proxy_headers_count_only_when_trusted(trust: bool, source_ip: str, secure_deny: bool):
+    """A caller may send X-Forwarded-For/-Proto itself: only a configured proxy's are believed."""
+    deny_plain_http = {"Effect": "Deny", "Action": "airflow-serverless:*", "Resource": "*",
+                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    client, audit = await _client(StandInService(), policies=_policy(deny_plain_http), trust_proxy_headers=trust)
+    try:
+        url = str(client.make_url("")).rstrip("/")
+        headers = {**_signed(url), "X-Forwarded-For": "203.0.113.7, 10.0.0.1", "X-Forwarded-Proto": "https"}
+        resp = await client.post("/", data=b"{}", headers=headers)
+        assert (resp.status == 403) is secure_deny
+        assert json.loads(audit.getvalue().splitlines()[-1])["sourceIPAddress"] == source_ip
+    finally:
+        await client.close()
