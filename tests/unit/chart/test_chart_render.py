@@ -148,6 +148,18 @@ def test_prometheus_objects_only_with_the_prometheus_operator_api():
     assert json.loads(dashboard["data"]["updraft.json"])["uid"] == "updraft-overview"
 
 
+def test_an_existing_task_api_key_secret_replaces_the_generated_one():
+    docs = render("--set", "operator.taskApiKeySecret=my-task-key")
+    assert not find(docs, "Secret", "updraft-task-api")
+    op = find(docs, "Deployment", "updraft-operator")[0]["spec"]["template"]["spec"]["containers"][0]
+    key = next(e for e in op["env"] if e["name"] == "UPDRAFT_TASK_API_KEY")
+    assert key["valueFrom"]["secretKeyRef"] == {"name": "my-task-key", "key": "key"}
+    annotations = [find(render("--set", "operator.taskApiKeySecret=my-task-key"), "Deployment", "updraft-operator")[0]
+                   ["spec"]["template"]["metadata"]["annotations"]["checksum/task-api-key"] for _ in range(2)]
+    assert annotations[0] == annotations[1], "a fixed Secret gives a stable pod template"
+    assert find(render(), "Secret", "updraft-task-api")
+
+
 def test_api_metrics_port_zero_leaves_the_port_out():
     docs = render("--set", "api.metricsPort=0", "--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
     api = find(docs, "Deployment", "updraft-api")[0]["spec"]["template"]["spec"]["containers"][0]
