@@ -38,7 +38,8 @@ DIRS = sorted(p for p in (Path(__file__).parents[2] / "examples").iterdir() if (
 @pytest.mark.parametrize("folder", DIRS, ids=[p.name for p in DIRS])
 def test_example_folders_apply_as_they_are(folder: Path) -> None:
     """`kubectl apply -f examples/<x>/` (or `-k` where a kustomization is): every YAML file at the
-    top of a folder is a Kubernetes object; bare definitions live below it (dag/)."""
+    top of a folder is a Kubernetes object; bare definitions live below it (definition/, or dag/
+    for what the MWAA converter wrote)."""
     if (folder / "kustomization.yaml").exists():
         return
     for f in folder.glob("*.yaml"):
@@ -49,7 +50,7 @@ def test_example_folders_apply_as_they_are(folder: Path) -> None:
 def test_hello_workflow_holds_the_definition_file() -> None:
     folder = Path(__file__).parents[2] / "examples" / "01-hello"
     inline = yaml.safe_load((folder / "workflow.yaml").read_text())["spec"]["definition"]
-    assert inline == (folder / "dag" / "hello.yaml").read_text()
+    assert inline == (folder / "definition" / "hello.yaml").read_text()
 
 
 def test_readme_workflow_examples_are_valid() -> None:
