@@ -181,7 +181,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             leadership = asyncio.create_task(lease.hold_leadership(
                 api, settings.operator_namespace, settings.leader_election_id, identity,
                 renew_deadline_s=settings.lease_renew_deadline_s, **lease_args))
-            leadership.add_done_callback(lambda _: _lost_leadership(stop))
+            leadership.add_done_callback(lambda _: _set_flag(stop))
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx),
             # kopf would ask the passwd database for a user name; a non-root container has none
@@ -206,7 +206,7 @@ class LostLeadership(RuntimeError):
     """The Lease could not be renewed in time: another replica may be reconciling now."""
 
 
-def _lost_leadership(stop: Any) -> None:
+def _set_flag(stop: Any) -> None:
     if isinstance(stop, asyncio.Event):
         stop.set()
     elif isinstance(stop, asyncio.Future) and not stop.done():
@@ -224,7 +224,7 @@ async def _unless_stopped(work: Any, stop: Any) -> bool:
     handled = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
-            loop.add_signal_handler(sig, _lost_leadership, stop)
+            loop.add_signal_handler(sig, _set_flag, stop)
             handled.append(sig)
         except (RuntimeError, ValueError, NotImplementedError):  # not the main thread, or no signals here
             pass
