@@ -123,9 +123,13 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
     pods = [observe(p) for p in await ctx.kube.list("Pod", namespace, {naming.LABEL_RUN: naming.label_value(name)})]
     decision = reconcile(view, graph, pods, now, ctx.engine_settings)
 
+    definition = None  # the version's definition ConfigMap: looked up once per reconcile, when pods start
+    if any(isinstance(a, CreatePod) for a in decision.actions):
+        assert graph is not None and workflow is not None and version is not None
+        definition = await _definition_configmap(ctx, namespace, wf_name, version, graph)
     for action in decision.actions:
         if isinstance(action, CreatePod):
-            assert graph is not None and workflow is not None and version is not None
+            assert graph is not None and workflow is not None and version is not None and definition is not None
             logical = _time(spec.get("logicalDate")) or view.created_at
             token_secret = (await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt)
                             if ctx.settings.task_api_url else None)
@@ -140,7 +144,7 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
                 extra_env={**(workflow["spec"].get("environment") or {}), **ctx.settings.runner_env},
                 resources=ctx.settings.runner_resources,
                 task_api_url=ctx.settings.task_api_url, token_secret=token_secret,
-                definition_configmap=await _definition_configmap(ctx, namespace, wf_name, version, graph),
+                definition_configmap=definition,
                 params_json=json.dumps(spec.get("overrideParameters") or {}),
                 first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
                 command=tuple(ctx.settings.runner_command)))
