@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from updraft.podspec.naming import dns_label
+from updraft.model import names
 
-NAME_ANNOTATION = "updraft.dev/workflow-name"
 _ARN = re.compile(r"arn:(aws(?:-(?:cn|us-gov|iso|iso-b|iso-e|iso-f))?):airflow-serverless:([a-z]{2}-(?:[a-z]+-)+[0-9]):"
                   r"([0-9]{12}):workflow/([a-zA-Z0-9][a-zA-Z0-9.\-_]{0,254})-([a-zA-Z0-9]{10})")
 
@@ -28,15 +27,9 @@ def workflow_arn(region: str, account: str, name: str, uid: str) -> str:
     return f"arn:aws:airflow-serverless:{region}:{account}:workflow/{name}-{arn_suffix(uid)}"
 
 
-def object_name(api_name: str) -> str:
-    """The Kubernetes name of the workflow an API caller calls `api_name`: the name itself when it
-    is a DNS label already, else a folded form with a hash of the original (never colliding)."""
-    return dns_label(api_name)
-
-
 def api_name(workflow: Mapping[str, Any]) -> str:
     meta = workflow["metadata"]
-    return (meta.get("annotations") or {}).get(NAME_ANNOTATION) or meta["name"]
+    return (meta.get("annotations") or {}).get(names.ANNOTATION_API_NAME) or meta["name"]
 
 
 def arn_of(workflow: Mapping[str, Any], region: str, account: str) -> str:
@@ -53,7 +46,7 @@ class WorkflowRef:
 
     @property
     def object_name(self) -> str:
-        return object_name(self.name)
+        return names.workflow_object_name(self.name)
 
 
 def parse_workflow_arn(arn: str) -> WorkflowRef | None:

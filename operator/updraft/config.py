@@ -8,10 +8,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-GROUP = "updraft.dev"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
-
+from updraft.definition.limits import Limits
+from updraft.quota.limits import Quotas
 
 class ConfigError(ValueError):
     """A setting has a value the operator cannot use; the message names the variable."""
@@ -51,6 +49,15 @@ class Settings:
     identity: str = ""  # this replica's name in the Lease (the pod name)
     # Replaces the runner image's entrypoint. For tests with a stand-in image, not for production.
     runner_command: tuple[str, ...] = ()
+
+    def quotas(self) -> Quotas:
+        return Quotas(workflows_per_cluster=self.max_workflows, versions_per_workflow=self.max_versions,
+                      concurrent_runs_cluster=self.max_concurrent_runs)
+
+    def limits(self) -> Limits:
+        """What new definitions are validated against (stored versions never are again)."""
+        return Limits(max_active_runs_limit=self.max_active_runs_limit,
+                      default_max_active_runs=min(Limits.default_max_active_runs, self.max_active_runs_limit))
 
     def image_for(self, engine_version: int | None) -> str:
         if engine_version is not None and str(engine_version) in self.runner_images:

@@ -8,13 +8,14 @@ scraped, so they are right after a restart too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from updraft import __version__
+from updraft.model.states import RunState, TaskState
+from updraft.model.times import parse_ts
 
 _DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
@@ -47,8 +48,6 @@ API_REQUESTS = Counter("updraft_api_requests_total", "MWAA Serverless API reques
 API_REQUEST_DURATION = Histogram("updraft_api_request_duration_seconds", "Time to answer an API request.",
                                  ["operation"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
-FINAL_RUN = {"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"}
-FINAL_TASK = {"SUCCESS", "FAILED", "UPSTREAM_FAILED", "CANCELLED", "TIMEOUT", "SKIPPED"}
 
 
 class RunStates(Collector):
@@ -58,7 +57,7 @@ class RunStates(Collector):
         self.current: dict[tuple[str, str], str] = {}
 
     def set(self, namespace: str, name: str, state: str | None) -> None:
-        if state is None or state in FINAL_RUN:
+        if state is None or state in RunState.FINAL:
             self.current.pop((namespace, name), None)
         else:
             self.current[(namespace, name)] = state
@@ -67,7 +66,7 @@ class RunStates(Collector):
         family = GaugeMetricFamily("updraft_runs", "Runs not yet finished, by state (QUEUED, RUNNING ...).",
                                    labels=["state"])
         counts: dict[str, int] = {}
-        for state in self.current.values():
+        for state in list(self.current.values()):  # a snapshot: scrapes run on another thread
             counts[state] = counts.get(state, 0) + 1
         for state in ("STARTING", "QUEUED", "RUNNING", "STOPPING"):
             family.add_metric([state], counts.get(state, 0))
@@ -91,9 +90,8 @@ def register_operator_series() -> None:
 def _seconds(a: str | None, b: str | None) -> float | None:
     if not a or not b:
         return None
-    start = datetime.fromisoformat(a.replace("Z", "+00:00"))
-    end = datetime.fromisoformat(b.replace("Z", "+00:00"))
-    return max(0.0, (end - start).total_seconds())
+    start, end = parse_ts(a), parse_ts(b)
+    return max(0.0, (end - start).total_seconds()) if start and end else None
 
 
 def record_run_change(workflow: str, run_type: str, old: Mapping[str, object], new: Mapping[str, object]) -> None:
@@ -101,7 +99,7 @@ def record_run_change(workflow: str, run_type: str, old: Mapping[str, object], n
     before, after = old.get("runState"), new.get("runState")
     if before in (None, "STARTING", "QUEUED") and after not in (None, "STARTING", "QUEUED"):
         RUNS_STARTED.labels(workflow, run_type).inc()
-    if after in FINAL_RUN and before not in FINAL_RUN:
+    if after in RunState.FINAL and before not in RunState.FINAL:
         RUNS_FINISHED.labels(workflow, run_type, str(after)).inc()
         duration = _seconds(new.get("startedOn"), new.get("completedOn"))  # type: ignore[arg-type]
         if duration is not None:
@@ -111,7 +109,7 @@ def record_run_change(workflow: str, run_type: str, old: Mapping[str, object], n
         prev = old_tasks.get(t["taskId"], {})
         if t.get("status") == prev.get("status") and t.get("attemptNumber") == prev.get("attemptNumber"):
             continue
-        if t.get("status") in FINAL_TASK | {"UP_FOR_RETRY"}:
+        if t.get("status") in TaskState.FINAL | {TaskState.UP_FOR_RETRY}:
             TASK_ATTEMPTS.labels(workflow, t["status"]).inc()
             duration = _seconds(t.get("startedAt"), t.get("endedAt"))
             if duration is not None and t.get("status") not in ("UPSTREAM_FAILED", "SKIPPED"):

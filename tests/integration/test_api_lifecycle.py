@@ -131,7 +131,7 @@ async def test_boto3_drives_the_whole_life_cycle(api_server: ApiProcess, api: An
     from botocore.exceptions import ClientError
 
     from updraft.k8s.resources import Kube
-    from updraft.podspec.naming import pod_name
+    from updraft.model.names import pod_name
 
     s3_put("defs", "etl/v1.yaml", ETL_V1)
     s3_put("defs", "etl/v2.yaml", ETL_V2)

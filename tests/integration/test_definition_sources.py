@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from updraft.handlers.sources import SourceError, fetch
+from updraft.sources import SourceError, fetch
 
 pytestmark = [pytest.mark.timeout(60)]
 

@@ -145,7 +145,7 @@ async def test_operator_restart_mid_run_duplicates_nothing(operator: OperatorPro
     assert run["status"]["runState"] == "SUCCESS"
     assert {v["attemptNumber"] for v in tasks(run).values()} == {1}
     pods = await kube.list("Pod", namespace, {"updraft.dev/run": "chain-1"})
-    from updraft.podspec.naming import pod_name
+    from updraft.model.names import pod_name
 
     assert sorted(p["metadata"]["name"] for p in pods) == sorted(pod_name("chain-1", t, 1) for t in ("nap_a", "nap_b", "ok_c"))
 

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(420)]
 
 async def test_every_minute_exactly_once_across_a_restart(operator: OperatorProcess, api: object, namespace: str) -> None:
     from updraft.k8s.resources import Kube
-    from updraft.schedule import scheduled_run_name
+    from updraft.model.names import scheduled_run_name
 
     kube = Kube(api)
     await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "tick"},

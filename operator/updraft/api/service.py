@@ -1,5 +1,5 @@
-"""The MWAA Serverless operations over the custom resources (thin: decisions live in the validator,
-views, names and pagination; this module reads and writes objects).
+"""The MWAA Serverless operations over the custom resources: decisions live in the versions service,
+the model, the views, `api.requests` and pagination; this module reads and writes objects.
 
 State lives only in Kubernetes: a Workflow per workflow (its API name in an annotation when
 Kubernetes cannot hold it), the operator's WorkflowVersions, a WorkflowRun per run. ClientTokens
@@ -9,8 +9,6 @@ a retried request finds its earlier result, on any API replica, after any restar
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,23 +16,23 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from updraft import arns
 from updraft.api import errors, views
-from updraft.api.errors import ApiError, FieldProblem
+from updraft.api.errors import FieldProblem
 from updraft.api.pagination import PageTokens, page
-from updraft.config import API_VERSION
-from updraft.definition import Limits, TaskGraph, content_version, validate
-from updraft.handlers.context import version_object_name
-from updraft.handlers.sources import SourceError, fetch
+from updraft.api.requests import refuse_code, request_digest, token_label, workflow_spec
+from updraft.definition import Limits
+from updraft.errors import Permanent
 from updraft.k8s.resources import Invalid, Kube, KubeError
-from updraft.podspec import naming
+from updraft.model import names
+from updraft.model.states import RunState
+from updraft.model.times import parse_ts
+from updraft.model.workflow import Compiled, Workflow, source_digest
 from updraft.quota import Quotas, check_workflow_count
-from updraft.schedule.naming import manual_run_name
-from updraft.taskapi.store import configmap_name
+from updraft.sources import SourceError
+from updraft.versions import InvalidDefinition, Versions, compile_definition
 
 TOKEN_ANNOTATION = "updraft.dev/client-token"
 TOKEN_LABEL = "updraft.dev/client-token-hash"  # finds an earlier use of a ClientToken on any object
 DIGEST_ANNOTATION = "updraft.dev/request-digest"
-TRIGGER_MODES = ("scheduled", "manual_only", "disabled")
-FINAL_RUN_STATES = frozenset({"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"})
 Obj = dict[str, Any]
 
 
@@ -44,17 +42,8 @@ class ServiceConfig:
     region: str
     account_id: str
     quotas: Quotas = field(default_factory=Quotas)
+    limits: Limits = field(default_factory=Limits)  # what new definitions are validated against
     settle_seconds: float = 5.0  # how long create/update wait for the operator to record the version
-
-
-def request_digest(params: Mapping[str, Any]) -> str:
-    """What makes two requests "the same" for ClientToken purposes: every member but the token."""
-    body = {k: v for k, v in params.items() if k != "ClientToken"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
-
-
-def token_label(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def _short_operator(path: str) -> str:
@@ -66,7 +55,7 @@ class Service:
                  s3_client_factory: Callable[[], Any], clock: Callable[[], datetime]) -> None:
         self.kube, self.config, self.tokens = kube, config, tokens
         self.s3_client_factory, self.clock = s3_client_factory, clock
-        self._graphs: dict[str, TaskGraph] = {}
+        self.versions = Versions(kube)
         self._ops: dict[str, Callable[[Obj], Awaitable[Obj]]] = {
             "CreateWorkflow": self.create_workflow, "GetWorkflow": self.get_workflow,
             "ListWorkflows": self.list_workflows, "UpdateWorkflow": self.update_workflow,
@@ -81,10 +70,6 @@ class Service:
     @property
     def ns(self) -> str:
         return self.config.namespace
-
-    @property
-    def limits(self) -> Limits:
-        return Limits(max_active_runs_limit=self.config.quotas.max_active_runs_limit)
 
     async def call(self, operation: str, params: Obj) -> Obj:
         return await self._ops[operation](params)
@@ -111,7 +96,7 @@ class Service:
         return workflow
 
     async def _version(self, workflow: Obj, version_id: str) -> Obj:
-        name = version_object_name(workflow["metadata"]["name"], version_id)
+        name = names.version_object_name(workflow["metadata"]["name"], version_id)
         version = await self.kube.get_or_none("WorkflowVersion", name, self.ns)
         if version is None:
             raise errors.not_found("WorkflowVersion", version_id,
@@ -120,7 +105,7 @@ class Service:
 
     async def _versions(self, workflow: Obj) -> list[Obj]:
         name = workflow["metadata"]["name"]
-        items = await self.kube.list("WorkflowVersion", self.ns, labels={naming.LABEL_WORKFLOW: naming.label_value(name)})
+        items = await self.kube.list("WorkflowVersion", self.ns, labels={names.LABEL_WORKFLOW: names.label_value(name)})
         return [v for v in items if v["spec"].get("workflowName") == name]
 
     async def _runs(self, workflow: Obj) -> list[Obj]:
@@ -133,76 +118,37 @@ class Service:
             raise errors.not_found(errors.RUN, run_id, f"Run {run_id} of workflow {self.arn(workflow)} was not found.")
         return run
 
-    async def _graph(self, workflow: Obj, version_id: str | None) -> TaskGraph | None:
-        if not version_id:
-            return None
-        if version_id not in self._graphs:
-            version = await self.kube.get_or_none("WorkflowVersion", version_object_name(workflow["metadata"]["name"], version_id), self.ns)
-            if version is None:
-                return None
-            result = validate(version["spec"]["definition"], limits=self.limits)
-            if result.graph is None:
-                return None
-            self._graphs[version_id] = result.graph
-        return self._graphs[version_id]
-
     async def _operators(self, workflow: Obj, version_id: str | None) -> dict[str, str]:
-        graph = await self._graph(workflow, version_id)
-        return {t.task_id: _short_operator(t.operator) for t in graph.tasks.values()} if graph else {}
+        """Task id -> operator class name, from the version's stored graph ({} if it is gone)."""
+        if not version_id:
+            return {}
+        try:
+            loaded = await self.versions.load(self.ns, workflow["metadata"]["name"], version_id)
+        except Permanent:
+            return {}
+        return {t.task_id: _short_operator(t.operator) for t in loaded.graph.tasks.values()}
 
     # -- definition ------------------------------------------------------------------------------
 
-    async def _definition(self, params: Obj) -> tuple[str, TaskGraph, list[str]]:
-        """Fetch and validate the definition a Create/Update names: (version id, graph, warnings)."""
-        if params.get("Code"):
-            raise errors.validation("Code is not supported: Updraft runs YAML definitions (DefinitionS3Location) "
-                                    "with the operators of the runner image; there are no code artifacts to copy",
-                                    [FieldProblem("Code", "not supported")])
-        loc = params["DefinitionS3Location"]
-        spec = {"definitionS3Location": {"bucket": loc["Bucket"], "objectKey": loc["ObjectKey"],
-                                         **({"versionId": loc["VersionId"]} if loc.get("VersionId") else {})}}
+    async def _compile(self, params: Obj, spec: Obj) -> tuple[Compiled, list[str]]:
+        """Fetch and validate the definition a Create/Update names, through the versions service
+        the operator uses too: (the record the operator reads back, warnings)."""
+        refuse_code(params)
         try:
-            fetched = await fetch(spec, self.ns, self.kube, self.s3_client_factory)
+            compiled = await compile_definition(spec, self.ns, self.kube, self.s3_client_factory, self.config.limits,
+                                                self.clock())
         except SourceError as e:
             raise errors.validation(f"The definition could not be read: {e.message}",
                                     [FieldProblem("DefinitionS3Location", e.message)]) from None
-        result = validate(fetched.text, limits=self.limits, now=self.clock())
-        if not result.ok or result.graph is None:
+        except InvalidDefinition as e:
             problems = [FieldProblem(f"definition.{issue.path}" if issue.path else "definition",
-                                     f"{issue.message} [{issue.rule}]") for issue in result.errors]
-            raise errors.validation(f"The workflow definition is not valid: {'; '.join(str(i) for i in result.errors[:5])}",
-                                    problems)
-        return content_version(result.graph), result.graph, [str(w) for w in result.warnings]
-
-    def _spec(self, params: Obj) -> Obj:
-        """The Workflow spec fields a Create/Update sets (definition source, identity, options)."""
-        trigger = params.get("TriggerMode")
-        if trigger is not None and trigger not in TRIGGER_MODES:
-            raise errors.validation(f"TriggerMode must be one of {', '.join(TRIGGER_MODES)}, got {trigger!r}",
-                                    [FieldProblem("TriggerMode", f"must be one of {', '.join(TRIGGER_MODES)}")])
-        encryption = params.get("EncryptionConfiguration")
-        if encryption and encryption["Type"] == "CUSTOMER_MANAGED_KEY" and not encryption.get("KmsKeyId"):
-            raise errors.validation("EncryptionConfiguration.KmsKeyId is required when Type is CUSTOMER_MANAGED_KEY",
-                                    [FieldProblem("EncryptionConfiguration.KmsKeyId", "is required for CUSTOMER_MANAGED_KEY")])
-        loc = params["DefinitionS3Location"]
-        network = params.get("NetworkConfiguration")
-        spec: Obj = {
-            "definitionS3Location": {"bucket": loc["Bucket"], "objectKey": loc["ObjectKey"],
-                                     **({"versionId": loc["VersionId"]} if loc.get("VersionId") else {})},
-            "roleArn": params["RoleArn"],
-            "description": params.get("Description"),
-            "logging": {"logGroupName": params["LoggingConfiguration"]["LogGroupName"]}
-            if params.get("LoggingConfiguration") else None,
-            "engineVersion": params.get("EngineVersion"),
-            "network": {k: v for k, v in (("securityGroupIds", network.get("SecurityGroupIds")),
-                                          ("subnetIds", network.get("SubnetIds"))) if v} if network else None,
-            "environment": dict((params.get("Environment") or {}).get("Variables") or {}) or None,
-            "triggerMode": trigger,
-        }
-        if encryption:
-            spec["encryption"] = {"type": encryption["Type"], **({"kmsKeyId": encryption["KmsKeyId"]}
-                                                                  if encryption.get("KmsKeyId") else {})}
-        return spec
+                                     f"{issue.message} [{issue.rule}]") for issue in e.issues]
+            raise errors.validation(f"The workflow definition is not valid: {'; '.join(str(i) for i in e.issues[:5])}",
+                                    problems) from None
+        # the operator reads the same S3 object version, and finds the version id the caller was told
+        record = Compiled(source_digest({"definitionS3Location": spec["definitionS3Location"]}), compiled.version_id,
+                          compiled.fetched.s3_version_read)
+        return record, list(compiled.warnings)
 
     async def _settle(self, name: str, generation: int) -> Obj | None:
         """Wait (briefly) until the operator has reconciled `generation`, so a Get right after a
@@ -229,23 +175,24 @@ class Service:
 
     async def create_workflow(self, p: Obj) -> Obj:
         name = p["Name"]
-        obj_name = arns.object_name(name)
+        obj_name = names.workflow_object_name(name)
         token = p.get("ClientToken") or ""
         digest = request_digest(p)
         existing = await self.kube.get_or_none("Workflow", obj_name, self.ns)
         if existing is not None:
             return self._replay_create(existing, name, token, digest)
         await self._refuse_reused_token("Workflow", token, lambda other: self.arn(other))
-        spec = self._spec(p)  # option errors first: they are cheaper than reading S3
+        spec = workflow_spec(p)  # option errors first: they are cheaper than reading S3
         exceeded = check_workflow_count(await self._count_workflows(), self.config.quotas)
         if exceeded is not None:
             raise errors.quota_exceeded(errors.WORKFLOW, name, "WorkflowsPerAccount", exceeded.message)
-        version, _graph, warnings = await self._definition(p)
-        annotations = {TOKEN_ANNOTATION: token, DIGEST_ANNOTATION: digest}
+        compiled, warnings = await self._compile(p, spec)
+        version = compiled.version_id
+        annotations = {TOKEN_ANNOTATION: token, DIGEST_ANNOTATION: digest, names.ANNOTATION_COMPILED: compiled.encode()}
         if obj_name != name:
-            annotations[arns.NAME_ANNOTATION] = name
+            annotations[names.ANNOTATION_API_NAME] = name
         body: Obj = {
-            "apiVersion": API_VERSION, "kind": "Workflow",
+            "apiVersion": names.API_VERSION, "kind": "Workflow",
             "metadata": {"name": obj_name, "namespace": self.ns, "annotations": annotations,
                          **({"labels": {TOKEN_LABEL: token_label(token)}} if token else {})},
             "spec": {k: v for k, v in {**spec, "tags": dict(p.get("Tags") or {}) or None}.items() if v is not None},
@@ -258,7 +205,7 @@ class Service:
             return self._replay_create(dict(created.body), name, token, digest)
         workflow = dict(created.body)
         await self._settle(obj_name, int(workflow["metadata"].get("generation", 1)))
-        return {"WorkflowArn": self.arn(workflow), "CreatedAt": views.ts(workflow["metadata"]["creationTimestamp"]),
+        return {"WorkflowArn": self.arn(workflow), "CreatedAt": parse_ts(workflow["metadata"]["creationTimestamp"]),
                 "RevisionId": views.revision_id(workflow), "WorkflowStatus": "READY", "WorkflowVersion": version,
                 "IsLatestVersion": True, "Warnings": warnings}
 
@@ -284,50 +231,40 @@ class Service:
         if annotations.get(DIGEST_ANNOTATION) != digest:
             raise errors.conflict(errors.WORKFLOW, arn, f"ClientToken {token!r} was already used to create workflow "
                                   f"{arn} with different parameters; use a new ClientToken for a different request.")
-        status = existing.get("status") or {}
-        return {"WorkflowArn": arn, "CreatedAt": views.ts(existing["metadata"]["creationTimestamp"]),
-                "RevisionId": views.revision_id(existing), "WorkflowStatus": views.workflow_status(existing),
-                "WorkflowVersion": status.get("latestVersion"), "IsLatestVersion": True,
-                "Warnings": list(status.get("warnings") or [])}
-
-    async def _modified_at(self, workflow: Obj, version: Obj | None) -> datetime | None:
-        if version is not None:
-            return views.ts(version["metadata"].get("creationTimestamp"))
-        return None
+        found = Workflow.from_body(existing)
+        return {"WorkflowArn": arn, "CreatedAt": found.created_at, "RevisionId": views.revision_id(existing),
+                "WorkflowStatus": found.workflow_status, "WorkflowVersion": found.latest_version,
+                "IsLatestVersion": True, "Warnings": list(found.status.get("warnings") or [])}
 
     async def get_workflow(self, p: Obj) -> Obj:
         workflow = await self.workflow(p["WorkflowArn"])
         version_id = p.get("WorkflowVersion") or (workflow.get("status") or {}).get("latestVersion")
         version = await self._version(workflow, version_id) if version_id else None
-        return views.workflow_detail(workflow, version, self.config.region, self.config.account_id,
-                                     await self._modified_at(workflow, version))
+        return views.workflow_detail(workflow, version, self.config.region, self.config.account_id)
 
     async def list_workflows(self, p: Obj) -> Obj:
         scope = "ListWorkflows"
         after = self.tokens.decode(p["NextToken"], scope) if p.get("NextToken") else None
         items = await self.kube.list("Workflow", self.ns)
         chunk = page(items, arns.api_name, after, p.get("MaxResults"))
-        summaries = []
-        for w in chunk.items:
-            status = w.get("status") or {}
-            changed = [c.get("lastTransitionTime") for c in status.get("conditions") or [] if c.get("type") == "DefinitionValid"]
-            summaries.append(views.workflow_summary(w, self.config.region, self.config.account_id,
-                                                    status.get("latestVersion"), views.ts(changed[0]) if changed else None))
+        summaries = [views.workflow_summary(w, self.config.region, self.config.account_id) for w in chunk.items]
         return {"Workflows": summaries, "NextToken": self.tokens.encode(scope, chunk.next_after) if chunk.next_after else None}
 
     async def update_workflow(self, p: Obj) -> Obj:
         workflow = await self.workflow(p["WorkflowArn"])
         if views.workflow_status(workflow) == "DELETING":
             raise errors.conflict(errors.WORKFLOW, p["WorkflowArn"], "The workflow is being deleted.")
-        spec = self._spec(p)
-        version, _graph, warnings = await self._definition(p)
+        spec = workflow_spec(p)
+        compiled, warnings = await self._compile(p, spec)
+        version = compiled.version_id
         # merge-patch semantics: members left out of the request keep their values, except the
         # definition source, which is replaced whole (other kinds of source and a stale VersionId go)
         patch_spec: Obj = {k: v for k, v in spec.items() if v is not None}
         patch_spec["definitionS3Location"] = {"versionId": None, **spec["definitionS3Location"]}
         patch_spec.update({"definition": None, "definitionConfigMapRef": None})
         try:
-            updated = await self.kube.patch("Workflow", workflow["metadata"]["name"], self.ns, {"spec": patch_spec})
+            updated = await self.kube.patch("Workflow", workflow["metadata"]["name"], self.ns, {
+                "metadata": {"annotations": {names.ANNOTATION_COMPILED: compiled.encode()}}, "spec": patch_spec})
         except Invalid as e:
             raise errors.validation(f"The update was refused: {e.message}") from None
         await self._settle(workflow["metadata"]["name"], int(updated["metadata"].get("generation", 1)))
@@ -344,11 +281,11 @@ class Service:
                 raise errors.conflict("WorkflowVersion", version_id, f"Version {version_id} is the latest version of "
                                       "the workflow; delete the workflow, or update it to a new version first.")
             pinned = [r["metadata"]["name"] for r in await self._runs(workflow)
-                      if views.run_version(r) == version_id and views.run_state(r) not in FINAL_RUN_STATES]
+                      if views.run_version(r) == version_id and views.run_state(r) not in RunState.FINAL]
             if pinned:
                 raise errors.conflict("WorkflowVersion", version_id, f"Version {version_id} is used by unfinished runs "
                                       f"({', '.join(sorted(pinned)[:5])}); stop them first.")
-            await self.kube.delete("WorkflowVersion", version_object_name(name, version_id), self.ns)
+            await self.kube.delete("WorkflowVersion", names.version_object_name(name, version_id), self.ns)
             return {"WorkflowArn": p["WorkflowArn"], "WorkflowVersion": version_id}
         # the operator's finalizer stops unfinished runs, then the versions and runs go with it
         await self.kube.delete("Workflow", name, self.ns)
@@ -374,22 +311,20 @@ class Service:
         version_id = p.get("WorkflowVersion")
         if version_id:
             await self._version(workflow, version_id)
-        elif not (workflow.get("status") or {}).get("latestVersion"):
-            reason = next((c.get("message") for c in (workflow.get("status") or {}).get("conditions") or []
-                           if c.get("type") == "DefinitionValid" and c.get("status") == "False"), None)
+        elif not Workflow.from_body(workflow).latest_version:
+            reason = Workflow.from_body(workflow).invalid_reason
             raise errors.conflict(errors.WORKFLOW, arn, "The workflow has no valid version to run yet"
                                   + (f": {reason}" if reason else "; try again in a few seconds."))
         token = p.get("ClientToken") or str(uuid.uuid4())
         digest = request_digest(p)
-        name = manual_run_name(workflow["metadata"]["name"], f"{workflow['metadata']['uid']}/{token}")
+        name = names.manual_run_name(workflow["metadata"]["name"], f"{workflow['metadata']['uid']}/{token}")
         if await self.kube.get_or_none("WorkflowRun", name, self.ns) is None:
             await self._refuse_reused_token("WorkflowRun", token, lambda other: f"run {other['metadata']['name']} of "
                                             f"workflow {other['spec'].get('workflowName')}")
         body: Obj = {
-            "apiVersion": API_VERSION, "kind": "WorkflowRun",
+            "apiVersion": names.API_VERSION, "kind": "WorkflowRun",
             "metadata": {"name": name, "namespace": self.ns,
-                         "labels": {naming.LABEL_WORKFLOW: naming.label_value(workflow["metadata"]["name"]),
-                                    TOKEN_LABEL: token_label(token)},
+                         "labels": {**names.workflow_labels(workflow["metadata"]["name"]), TOKEN_LABEL: token_label(token)},
                          "annotations": {TOKEN_ANNOTATION: token, DIGEST_ANNOTATION: digest}},
             "spec": {"workflowName": workflow["metadata"]["name"], "runType": "ON_DEMAND",
                      **({"workflowVersion": version_id} if version_id else {}),
@@ -405,13 +340,13 @@ class Service:
                                   "with different parameters; use a new ClientToken for a different request.")
         status = run.get("status") or {}
         return {"RunId": name, "Status": views.run_state(run),
-                "StartedAt": views.ts(status.get("startedOn")) or views.ts(run["metadata"]["creationTimestamp"])}
+                "StartedAt": parse_ts(status.get("startedOn")) or parse_ts(run["metadata"]["creationTimestamp"])}
 
     async def stop_workflow_run(self, p: Obj) -> Obj:
         workflow = await self.workflow(p["WorkflowArn"])
         run = await self._run(workflow, p["RunId"])
         state = views.run_state(run)
-        if state not in FINAL_RUN_STATES:
+        if state not in RunState.FINAL:
             run = await self.kube.patch("WorkflowRun", run["metadata"]["name"], self.ns, {"spec": {"stop": True}})
             state = "STOPPING"
         return {"WorkflowArn": self.arn(workflow), "WorkflowVersion": views.run_version(run),
@@ -452,8 +387,8 @@ class Service:
         if task is None:
             raise errors.not_found(errors.TASK_INSTANCE, p["TaskInstanceId"],
                                    f"Task instance {p['TaskInstanceId']} of run {p['RunId']} was not found.")
-        cm = await self.kube.get_or_none("ConfigMap", configmap_name(run["metadata"]["name"]), self.ns)
-        xcom = xcom_of_task((cm or {}).get("data") or {}, task.get("taskId", ""))
+        cm = await self.kube.get_or_none("ConfigMap", names.xcom_configmap_name(run["metadata"]["name"]), self.ns)
+        xcom = names.xcom_entries_of_task((cm or {}).get("data") or {}, task.get("taskId", ""))
         operators = await self._operators(workflow, views.run_version(run))
         return views.task_detail(task, run, self.arn(workflow), operators, xcom)
 
@@ -508,24 +443,8 @@ class Service:
 
 def _newest_first(obj: Mapping[str, Any]) -> str:
     """Sort key putting the newest object first (names break ties, so keys are unique)."""
-    created = views.ts(obj["metadata"].get("creationTimestamp")) or datetime.fromtimestamp(0, timezone.utc)
+    created = parse_ts(obj["metadata"].get("creationTimestamp")) or datetime.fromtimestamp(0, timezone.utc)
     return f"{10**11 - int(created.timestamp()):012d}|{obj['metadata']['name']}"
-
-
-def xcom_of_task(data: Mapping[str, str], task_id: str) -> dict[str, str]:
-    """The XCom entries of one task from the run's XCom ConfigMap: key -> JSON text."""
-    import base64
-
-    out: dict[str, str] = {}
-    prefix = f"{task_id}."
-    for raw_key, value in data.items():
-        key = raw_key
-        if raw_key.startswith("b64."):
-            encoded = raw_key[4:]
-            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-        if key.startswith(prefix):
-            out[key[len(prefix):]] = value
-    return out
 
 
 def _k8s_name_ok(name: str) -> bool:

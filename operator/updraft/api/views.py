@@ -8,20 +8,16 @@ are NONE here (the model has no SKIPPED), and a run that has not been picked up 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
 from updraft.arns import api_name, arn_of
+from updraft.model.run import WorkflowRun
+from updraft.model.states import TaskState
+from updraft.model.times import parse_ts as ts
+from updraft.model.workflow import Workflow
 
-TASK_STATES = frozenset({"QUEUED", "FAILED", "SCHEDULED", "RUNNING", "SUCCESS", "UP_FOR_RESCHEDULE", "UP_FOR_RETRY",
-                         "UPSTREAM_FAILED", "REMOVED", "RESTARTING", "DEFERRED", "NONE", "CANCELLED", "TIMEOUT"})
 Obj = Mapping[str, Any]
-
-
-def ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -35,13 +31,13 @@ def revision_id(workflow: Obj) -> str:
 
 
 def workflow_status(workflow: Obj) -> str:
-    if workflow["metadata"].get("deletionTimestamp"):
-        return "DELETING"
-    return (workflow.get("status") or {}).get("workflowStatus") or "READY"
+    return Workflow.from_body(workflow).workflow_status
 
 
-def trigger_mode(spec: Obj) -> str:
-    return spec.get("triggerMode") or "scheduled"
+def modified_at(workflow: Obj) -> datetime | None:
+    """When the workflow last got a new version (its creation before it had one)."""
+    view = Workflow.from_body(workflow)
+    return ts(view.status.get("modifiedAt")) or view.created_at
 
 
 def s3_location(loc: Obj | None) -> dict[str, Any] | None:
@@ -57,19 +53,16 @@ def schedule_configuration(version: Obj | None) -> dict[str, Any] | None:
     return {"CronExpression": schedule}
 
 
-def workflow_summary(workflow: Obj, region: str, account: str, version_id: str | None,
-                     modified_at: datetime | None) -> dict[str, Any]:
-    spec = workflow["spec"]
-    created = ts(workflow["metadata"].get("creationTimestamp"))
+def workflow_summary(workflow: Obj, region: str, account: str) -> dict[str, Any]:
+    view = Workflow.from_body(workflow)
     return _drop_none({
-        "WorkflowArn": arn_of(workflow, region, account), "WorkflowVersion": version_id, "Name": api_name(workflow),
-        "Description": spec.get("description"), "CreatedAt": created, "ModifiedAt": modified_at or created,
-        "WorkflowStatus": workflow_status(workflow), "TriggerMode": trigger_mode(spec),
+        "WorkflowArn": arn_of(workflow, region, account), "WorkflowVersion": view.latest_version,
+        "Name": view.api_name, "Description": view.spec.get("description"), "CreatedAt": view.created_at,
+        "ModifiedAt": modified_at(workflow), "WorkflowStatus": view.workflow_status, "TriggerMode": view.trigger_mode,
     })
 
 
-def workflow_detail(workflow: Obj, version: Obj | None, region: str, account: str,
-                    modified_at: datetime | None) -> dict[str, Any]:
+def workflow_detail(workflow: Obj, version: Obj | None, region: str, account: str) -> dict[str, Any]:
     spec = workflow["spec"]
     vspec = (version or {}).get("spec") or {}
     created = ts(workflow["metadata"].get("creationTimestamp"))
@@ -82,7 +75,7 @@ def workflow_detail(workflow: Obj, version: Obj | None, region: str, account: st
         "Name": api_name(workflow),
         "Description": spec.get("description"),
         "CreatedAt": created,
-        "ModifiedAt": modified_at or created,
+        "ModifiedAt": modified_at(workflow),
         "EncryptionConfiguration": _drop_none({"Type": encryption.get("type"), "KmsKeyId": encryption.get("kmsKeyId")})
         if encryption else {"Type": "AWS_MANAGED_KEY"},
         "LoggingConfiguration": {"LogGroupName": spec["logging"]["logGroupName"]}
@@ -95,7 +88,7 @@ def workflow_detail(workflow: Obj, version: Obj | None, region: str, account: st
         "NetworkConfiguration": _drop_none({"SecurityGroupIds": network.get("securityGroupIds") or None,
                                             "SubnetIds": network.get("subnetIds") or None}) or None,
         "Environment": {"Variables": dict(spec["environment"])} if spec.get("environment") else None,
-        "TriggerMode": trigger_mode(spec),
+        "TriggerMode": Workflow.from_body(workflow).trigger_mode,
         "WorkflowDefinition": vspec.get("definition"),
     })
 
@@ -112,11 +105,11 @@ def version_summary(version: Obj, workflow_arn: str, latest: str | None) -> dict
 
 
 def run_state(run: Obj) -> str:
-    return (run.get("status") or {}).get("runState") or "STARTING"
+    return WorkflowRun.from_body(run).api_state
 
 
 def run_version(run: Obj) -> str | None:
-    return (run.get("status") or {}).get("workflowVersion") or run["spec"].get("workflowVersion")
+    return WorkflowRun.from_body(run).version
 
 
 def run_summary(run: Obj, workflow_arn: str) -> dict[str, Any]:
@@ -152,7 +145,7 @@ def run_detail(run: Obj, workflow_arn: str) -> dict[str, Any]:
 
 
 def task_status(value: str | None) -> str:
-    return value if value in TASK_STATES else "NONE"
+    return TaskState.to_api(value)
 
 
 def _task_duration(task: Obj) -> int | None:

@@ -118,20 +118,16 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
     from updraft.api.service import Service, ServiceConfig
     from updraft.config import ConfigError, from_env
     from updraft.k8s.resources import Kube, connect
-    from updraft.quota import Quotas
 
     try:
         settings = from_env()
     except ConfigError as e:
         print(f"updraft api serve: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    quotas = Quotas(workflows_per_cluster=settings.max_workflows, versions_per_workflow=settings.max_versions,
-                    concurrent_runs_cluster=settings.max_concurrent_runs,
-                    max_active_runs_limit=settings.max_active_runs_limit)
     api_client = await connect(os.path.abspath(args.kubeconfig) if args.kubeconfig else None)
     kube = Kube(api_client)
     service = Service(kube, ServiceConfig(namespace=args.namespace, region=args.region, account_id=args.account_id,
-                                          quotas=quotas),
+                                          quotas=settings.quotas(), limits=settings.limits()),
                       PageTokens(key_material), s3_client_factory=lambda: boto3.client("s3"),
                       clock=lambda: datetime.now(timezone.utc))
     server = ApiServer(service, ServerConfig(region=args.region, account_id=args.account_id,

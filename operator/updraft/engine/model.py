@@ -7,48 +7,12 @@ camelCase form, so the engine can start from whatever an earlier operator proces
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-
-class RunState:
-    STARTING, QUEUED, RUNNING = "STARTING", "QUEUED", "RUNNING"
-    SUCCESS, FAILED, TIMEOUT = "SUCCESS", "FAILED", "TIMEOUT"
-    STOPPING, STOPPED = "STOPPING", "STOPPED"
-    FINAL = frozenset({SUCCESS, FAILED, TIMEOUT, STOPPED})
-
-
-class TaskState:
-    """The API model's TaskInstanceStatus values, plus SKIPPED.
-
-    Airflow has a `skipped` state (a trigger rule or the task itself decided it does not run) that
-    the MWAA Serverless API enum lacks. The WorkflowRun status keeps SKIPPED (the CRD allows it,
-    and trigger rules downstream need to tell it from "not started"); the API reports it as NONE
-    (`to_api`), the enum's "no state to report", never as SUCCESS or FAILED, which would lie.
-    """
-
-    NONE, QUEUED, SCHEDULED, RUNNING = "NONE", "QUEUED", "SCHEDULED", "RUNNING"
-    SUCCESS, FAILED, UPSTREAM_FAILED = "SUCCESS", "FAILED", "UPSTREAM_FAILED"
-    UP_FOR_RETRY, UP_FOR_RESCHEDULE = "UP_FOR_RETRY", "UP_FOR_RESCHEDULE"
-    CANCELLED, TIMEOUT, SKIPPED = "CANCELLED", "TIMEOUT", "SKIPPED"
-    FINAL = frozenset({SUCCESS, FAILED, UPSTREAM_FAILED, CANCELLED, TIMEOUT, SKIPPED})
-    ACTIVE = frozenset({QUEUED, RUNNING})  # a pod exists (or is being made) for the attempt
-    WAITING = frozenset({UP_FOR_RETRY, UP_FOR_RESCHEDULE})
-
-    @staticmethod
-    def to_api(state: str) -> str:
-        """The API model's TaskInstanceStatus for a state of the run status."""
-        return TaskState.NONE if state == TaskState.SKIPPED else state
-
-
-def _ts(v: datetime | None) -> str | None:
-    return None if v is None else v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_ts(v: Any) -> datetime | None:
-    if not v:
-        return None
-    return datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+from updraft.model.names import log_stream, task_instance_id
+from updraft.model.states import RunState, TaskState
+from updraft.model.times import format_ts, parse_ts
 
 
 @dataclass(frozen=True)
@@ -67,10 +31,10 @@ class TaskInstance:
     def to_dict(self, task_instance_id: str, log_stream: str) -> dict[str, Any]:
         d: dict[str, Any] = {
             "taskInstanceId": task_instance_id, "taskId": self.task_id, "attemptNumber": self.attempt,
-            "status": self.status, "startedAt": _ts(self.started_at), "endedAt": _ts(self.ended_at),
+            "status": self.status, "startedAt": format_ts(self.started_at), "endedAt": format_ts(self.ended_at),
             "podName": self.pod_name, "errorMessage": self.error, "logStream": log_stream,
             "rescheduleCount": self.reschedules, "infraRetries": self.infra_retries,
-            "nextAttemptAt": _ts(self.next_attempt_at),
+            "nextAttemptAt": format_ts(self.next_attempt_at),
         }
         return {k: v for k, v in d.items() if v is not None}
 
@@ -78,8 +42,8 @@ class TaskInstance:
     def from_dict(cls, d: Mapping[str, Any]) -> TaskInstance:
         return cls(task_id=d["taskId"], status=d.get("status", TaskState.NONE), attempt=int(d.get("attemptNumber", 0)),
                    reschedules=int(d.get("rescheduleCount", 0)), infra_retries=int(d.get("infraRetries", 0)),
-                   pod_name=d.get("podName"), started_at=_parse_ts(d.get("startedAt")),
-                   ended_at=_parse_ts(d.get("endedAt")), next_attempt_at=_parse_ts(d.get("nextAttemptAt")),
+                   pod_name=d.get("podName"), started_at=parse_ts(d.get("startedAt")),
+                   ended_at=parse_ts(d.get("endedAt")), next_attempt_at=parse_ts(d.get("nextAttemptAt")),
                    error=d.get("errorMessage"))
 
 
@@ -103,7 +67,7 @@ class RunStatus:
     def to_dict(self, workflow: str, run_id: str) -> dict[str, Any]:
         tis = [ti.to_dict(task_instance_id(run_id, ti.task_id),
                           log_stream(workflow, run_id, ti.task_id, max(ti.attempt, 1))) for ti in self.tasks.values()]
-        d = {"runState": self.run_state, "startedOn": _ts(self.started_on), "completedOn": _ts(self.completed_on),
+        d = {"runState": self.run_state, "startedOn": format_ts(self.started_on), "completedOn": format_ts(self.completed_on),
              "duration": self.duration, "errorMessage": self.error_message, "taskInstances": tis}
         return {k: v for k, v in d.items() if v is not None}
 
@@ -111,18 +75,8 @@ class RunStatus:
     def from_dict(cls, d: Mapping[str, Any] | None) -> RunStatus:
         d = d or {}
         tasks = {t["taskId"]: TaskInstance.from_dict(t) for t in d.get("taskInstances") or [] if "taskId" in t}
-        return cls(run_state=d.get("runState") or RunState.STARTING, started_on=_parse_ts(d.get("startedOn")),
-                   completed_on=_parse_ts(d.get("completedOn")), error_message=d.get("errorMessage"), tasks=tasks)
-
-
-def task_instance_id(run_id: str, task_id: str) -> str:
-    """Stable id of a task instance within a run (the API's TaskInstanceId)."""
-    return f"{run_id}.{task_id}"
-
-
-def log_stream(workflow: str, run_id: str, task_id: str, attempt: int) -> str:
-    """As MWAA Serverless names task log streams."""
-    return f"workflow_id={workflow}/run_id={run_id}/task_id={task_id}/attempt={attempt}.log"
+        return cls(run_state=d.get("runState") or RunState.STARTING, started_on=parse_ts(d.get("startedOn")),
+                   completed_on=parse_ts(d.get("completedOn")), error_message=d.get("errorMessage"), tasks=tasks)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from updraft.engine.model import ObservedPod, Outcome
+from updraft.model.times import parse_ts
 
 STATES = ("success", "failed", "up_for_retry", "up_for_reschedule", "skipped", "timeout")
 INFRA_REASONS = frozenset({"Evicted", "NodeLost", "NodeShutdown", "Shutdown", "Terminated", "Preempting",
@@ -70,11 +70,9 @@ def parse_outcome(text: str | None) -> Outcome | None:
     when = None
     if data.get("reschedule_at"):
         try:
-            when = datetime.fromisoformat(str(data["reschedule_at"]).replace("Z", "+00:00"))
+            when = parse_ts(data["reschedule_at"])  # a naive time is UTC: the runner speaks UTC
         except ValueError:
             when = None
-        if when is not None and when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)  # the runner speaks UTC
     error = data.get("error")
     return Outcome(state=data["state"], error=str(error)[:MAX_ERROR] if error else None, reschedule_at=when,
                    retry=data.get("retry") is not False)
@@ -89,8 +87,6 @@ class PodOutcome:
     outcome: Outcome | None = None
     reason: str | None = None
 
-
-PodResult = PodOutcome  # the earlier name
 
 
 def _failure(pod: ObservedPod) -> Outcome:
@@ -119,5 +115,3 @@ def classify_pod(pod: ObservedPod) -> PodOutcome:
         return PodOutcome(RUNNING)
     return PodOutcome(PENDING)
 
-
-classify = classify_pod  # the earlier name

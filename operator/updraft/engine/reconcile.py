@@ -39,11 +39,11 @@ from datetime import datetime, timedelta
 
 from updraft.definition.model import Task, TaskGraph
 from updraft.engine import triggers
-from updraft.engine.model import (EngineSettings, ObservedPod, Outcome, RunState, RunStatus, RunView, TaskInstance,
-                                  TaskState)
+from updraft.engine.model import EngineSettings, ObservedPod, Outcome, RunStatus, RunView, TaskInstance
+from updraft.model.states import RunState, TaskState
 from updraft.engine.outcome import DONE, INFRA, PENDING, RUNNING, classify_pod
 from updraft.engine.retry import retry_delay
-from updraft.podspec.naming import pod_name
+from updraft.model.names import pod_name
 
 WORKFLOW_FAILED = "Workflow execution failed"
 ALIVE_PHASES = ("Pending", "Running", "Unknown")
@@ -57,10 +57,6 @@ class CreatePod:
     attempt: int
     reschedule: int
     pod_name: str
-
-    @property
-    def reschedule_index(self) -> int:
-        return self.reschedule
 
 
 @dataclass(frozen=True)

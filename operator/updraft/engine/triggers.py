@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from updraft.engine.model import TaskState
+from updraft.model.states import TaskState
 
 RUN, WAIT, SKIP, UPSTREAM_FAILED = "run", "wait", "skip", "upstream_failed"
 _FAILED = frozenset({TaskState.FAILED, TaskState.TIMEOUT, TaskState.CANCELLED})

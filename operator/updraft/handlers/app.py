@@ -14,13 +14,15 @@ import socket
 from typing import Any
 
 import kopf
-from kopf._core.engines.peering import Identity  # kopf exports no public alias for it
 
 from updraft import metrics
-from updraft.config import GROUP, VERSION, Settings
+from updraft.config import Settings
+from updraft.errors import Retry
 from updraft.handlers import runs, scheduler, workflows
 from updraft.handlers.context import Context
-from updraft.podspec import naming
+from updraft.model import names
+from updraft.model.names import GROUP, VERSION
+from updraft.model.workflow import Workflow
 
 log = logging.getLogger("updraft.operator")
 IDLE_RECHECK_S = 60.0
@@ -55,6 +57,10 @@ async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: A
         return
     try:
         status = await workflows.reconcile_workflow(ctx, body)
+    except workflows.SourceUnavailable as e:
+        # say so on the object now, and try again: a ConfigMap or an S3 object may appear later
+        await ctx.kube.patch_status("Workflow", body["metadata"]["name"], body["metadata"]["namespace"], e.status)
+        raise kopf.TemporaryError(e.message, delay=e.delay) from None
     except Exception:
         metrics.RECONCILE_ERRORS.labels("Workflow").inc()
         raise
@@ -66,7 +72,7 @@ async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: A
 async def workflow_deleted(body: kopf.Body, name: str, namespace: str, patch: kopf.Patch, memo: Any, **_: Any) -> None:
     ctx = _ctx(memo)
     patch.status["workflowStatus"] = "DELETING"
-    unfinished = await workflows.stop_runs_before_delete(ctx, name, namespace)
+    unfinished = await workflows.stop_runs_before_delete(ctx, Workflow.from_body(body))
     if unfinished:
         raise kopf.TemporaryError(f"waiting for {unfinished} run(s) to stop", delay=2)
 
@@ -82,7 +88,7 @@ async def workflow_scheduler(name: str, namespace: str, memo: Any, stopped: kopf
             if workflow is None or workflow["metadata"].get("deletionTimestamp"):
                 return
             try:
-                patch, nxt, _created = await scheduler.tick(ctx, workflow)
+                patch, nxt = await scheduler.tick(ctx, workflow)
             except Exception:
                 metrics.RECONCILE_ERRORS.labels("schedule").inc()
                 raise
@@ -97,17 +103,25 @@ async def workflow_scheduler(name: str, namespace: str, memo: Any, stopped: kopf
 @kopf.daemon(GROUP, VERSION, "workflowruns", cancellation_timeout=3.0)
 async def run_loop(name: str, namespace: str, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
     ctx = _ctx(memo)
-    key = naming.label_value(name)
+    key = names.label_value(name)
     wake = ctx.wakeups.register("WorkflowRun", namespace, key)
     try:
         while not stopped:
             wake.clear()
             try:
                 decision = await runs.reconcile_run(ctx, namespace, name, post_event)
+            except Retry as e:  # not now (the API throttling or failing): the loop goes on
+                metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
+                log.warning("run %s/%s: %s; again in %.0f s", namespace, name, e.message, e.delay)
+                await _sleep(wake, e.delay)
+                continue
             except Exception:
                 metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
                 raise
-            if decision is None or decision.done:
+            if decision is None:  # the run is gone
+                metrics.RUN_STATES.set(namespace, name, None)
+                return
+            if decision.done:
                 return
             delay = IDLE_RECHECK_S
             if decision.requeue_at is not None:
@@ -124,9 +138,9 @@ async def _sleep(wake: asyncio.Event, seconds: float) -> None:
         pass
 
 
-@kopf.on.event("", "v1", "pods", labels={naming.LABEL_MANAGED: naming.MANAGED_BY})
+@kopf.on.event("", "v1", "pods", labels={names.LABEL_MANAGED: names.MANAGED_BY})
 async def pod_event(meta: kopf.Meta, namespace: str, memo: Any, **_: Any) -> None:
-    run = (meta.get("labels") or {}).get(naming.LABEL_RUN)
+    run = (meta.get("labels") or {}).get(names.LABEL_RUN)
     if run:
         _ctx(memo).wakeups.wake("WorkflowRun", namespace, run)
 
@@ -139,7 +153,7 @@ async def workflow_event(name: str, namespace: str, memo: Any, **_: Any) -> None
 
 @kopf.on.event(GROUP, VERSION, "workflowruns")
 async def run_event(name: str, namespace: str, memo: Any, **_: Any) -> None:
-    _ctx(memo).wakeups.wake("WorkflowRun", namespace, naming.label_value(name))
+    _ctx(memo).wakeups.wake("WorkflowRun", namespace, names.label_value(name))
 
 
 async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_flag: Any = None) -> None:
@@ -185,7 +199,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx),
             # kopf would ask the passwd database for a user name; a non-root container has none
-            identity=Identity(f"updraft@{identity}"),
+            identity=f"updraft@{identity}",  # type: ignore[arg-type]  # kopf's Identity is a NewType of str
             standalone=True,
             clusterwide=settings.namespace is None,
             namespaces=[settings.namespace] if settings.namespace else (),

@@ -1,201 +1,153 @@
 """One reconcile of a WorkflowRun: read the run, its workflow, version and pods; ask the engine;
-apply its actions; write the status once. Returns the engine's decision (for the daemon's timer)."""
+apply its actions; write the status once. Returns the engine's decision (for the daemon's timer),
+or None when the run is gone."""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
-from typing import Any, Mapping
+from datetime import timedelta
+from typing import Any, Callable
 
-from updraft.definition import TaskGraph
-from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, reconcile
-from updraft.engine.outcome import parse_outcome
 from updraft import metrics
-from updraft.handlers.context import Context, version_object_name
-from updraft.handlers.workflows import FINAL_RUN_STATES
-from updraft.isolation import object_name
-from updraft.k8s.resources import KubeError
-from updraft.podspec import naming
-from updraft.podspec.build import PodInputs, build_pod, definition_configmap
-from updraft.quota import RunSlot, admitted
+from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, observe, reconcile
+from updraft.errors import Permanent, Retry, transient
+from updraft.handlers.context import Context
+from updraft.k8s.resources import KubeError, NotFound
+from updraft.model import names
+from updraft.model.run import WorkflowRun, choose_version
+from updraft.model.states import RunState, TriggerMode
+from updraft.model.workflow import Workflow
+from updraft.plan.admission import is_admitted
+from updraft.podspec.build import PodInputs, build_pod
+from updraft.taskapi.tokens import Attempt, token
+from updraft.versions import Loaded
 
 log = logging.getLogger("updraft.runs")
+NOT_VALIDATED_YET = timedelta(seconds=2)
+ACTION_RETRY = timedelta(seconds=10)
+PostEvent = Callable[[Any, str, str, str], None]
 
 
-def _time(v: Any) -> datetime | None:
-    return datetime.fromisoformat(str(v).replace("Z", "+00:00")) if v else None
-
-
-def observe(pod: Mapping[str, Any]) -> ObservedPod:
-    """The engine's view of a pod object."""
-    meta, status = pod["metadata"], pod.get("status") or {}
-    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
-    container = next(iter(status.get("containerStatuses") or []), {})
-    terminated = (container.get("state") or {}).get("terminated") or {}
-    disruption = next((c.get("reason") for c in status.get("conditions") or [] if c.get("type") == "DisruptionTarget"
-                       and c.get("status") == "True"), None)
-    return ObservedPod(
-        name=meta["name"], task_id=annotations.get(naming.ANNOTATION_TASK_ID, labels.get(naming.LABEL_TASK, "")),
-        attempt=int(labels.get(naming.LABEL_ATTEMPT, "0")), reschedule=int(annotations.get(naming.ANNOTATION_RESCHEDULE, "0")),
-        phase=status.get("phase", "Pending"), created_at=_time(meta.get("creationTimestamp")),
-        started_at=_time(terminated.get("startedAt") or ((container.get("state") or {}).get("running") or {}).get("startedAt")
-                         or status.get("startTime")),
-        finished_at=_time(terminated.get("finishedAt")), deleted=bool(meta.get("deletionTimestamp")),
-        exit_code=terminated.get("exitCode"), reason=status.get("reason") or terminated.get("reason"),
-        disruption=disruption, outcome=parse_outcome(terminated.get("message")),
-    )
-
-
-async def _admitted(ctx: Context, run: Mapping[str, Any], graph: TaskGraph) -> bool:
-    ns = run["metadata"]["namespace"]
-    runs = await ctx.kube.list("WorkflowRun", ctx.settings.namespace)
-    slots, limits = [], {}
-    for r in runs:
-        wf = f"{r['metadata']['namespace']}/{r['spec'].get('workflowName')}"
-        slots.append(RunSlot(f"{r['metadata']['namespace']}/{r['metadata']['name']}", wf,
-                             _time(r["metadata"]["creationTimestamp"]) or ctx.now(),
-                             (r.get("status") or {}).get("runState", "")))
-    limits[f"{ns}/{run['spec']['workflowName']}"] = graph.max_active_runs
-    return f"{ns}/{run['metadata']['name']}" in admitted(slots, limits, ctx.settings.max_concurrent_runs)
-
-
-async def _resolve_version(ctx: Context, run: Mapping[str, Any], workflow: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
-    """(version id, error) for the run; (None, None) while the workflow has no version yet."""
-    status, spec = run.get("status") or {}, run["spec"]
-    version = status.get("workflowVersion") or spec.get("workflowVersion")
-    if version:
-        return version, None
-    if workflow is None:
-        return None, f"workflow {spec['workflowName']!r} not found"
-    wstatus = workflow.get("status") or {}
-    if wstatus.get("latestVersion"):
-        return wstatus["latestVersion"], None
-    invalid = next((c for c in wstatus.get("conditions") or [] if c.get("type") == "DefinitionValid"
-                    and c.get("status") == "False"), None)
-    if invalid is not None:
-        return None, invalid.get("message") or "the workflow definition is invalid"
-    return None, None
-
-
-async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any) -> Decision | None:
+async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: PostEvent) -> Decision | None:
     try:
-        run = await ctx.kube.get("WorkflowRun", name, namespace)
-    except KubeError:
+        body = await ctx.kube.get("WorkflowRun", name, namespace)
+    except NotFound:
         return None
-    spec, old_status = run["spec"], run.get("status") or {}
-    run_id = name
-    wf_name = spec["workflowName"]
-    workflow = await ctx.kube.get_or_none("Workflow", wf_name, namespace)
+    except KubeError as e:
+        raise Retry(f"reading run {name}: {e}", delay=5 if transient(e) else 30) from None
+    run = WorkflowRun.from_body(body)
+    workflow_body = await ctx.kube.get_or_none("Workflow", run.workflow, namespace)
+    workflow = Workflow.from_body(workflow_body) if workflow_body is not None else None
     now = ctx.now()
-    extra: dict[str, Any] = {"runId": run_id}
-
-    if workflow is not None and not any(o.get("uid") == workflow["metadata"]["uid"]
-                                        for o in run["metadata"].get("ownerReferences") or []):
+    if workflow is not None and workflow.uid not in run.owner_uids:
         # runs belong to their workflow: deleting it (after its runs stopped) removes them too
-        await ctx.kube.patch("WorkflowRun", name, namespace, {"metadata": {"ownerReferences": [
-            {"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "name": wf_name,
-             "uid": workflow["metadata"]["uid"], "blockOwnerDeletion": False}]}})
+        await ctx.kube.patch("WorkflowRun", name, namespace, {"metadata": {
+            "labels": names.workflow_labels(workflow.name),
+            "ownerReferences": [names.owner_ref("Workflow", workflow.name, workflow.uid)]}})
 
-    version, error = await _resolve_version(ctx, run, workflow)
-    graph: TaskGraph | None = None
-    if version is not None:
-        extra["workflowVersion"] = version
-        loaded = await ctx.graph(namespace, wf_name, version)
-        if isinstance(loaded, str):
-            error = loaded
-        else:
-            graph = loaded
-    elif error is None:
-        return Decision(RunStatus.from_dict(old_status), (), now + timedelta(seconds=2), False)  # not validated yet
+    choice = choose_version(run, workflow)
+    error, loaded = choice.error, None
+    if choice.version is not None:
+        try:
+            loaded = await ctx.versions.load(namespace, run.workflow, choice.version)
+        except Permanent as e:
+            error = e.message
+    elif error is None:  # the workflow has no version yet
+        return Decision(RunStatus.from_dict(run.status), (), now + NOT_VALIDATED_YET, False)
 
-    status = RunStatus.from_dict(old_status)
-    is_waiting = status.run_state in ("STARTING", "QUEUED")
-    if is_waiting and workflow is not None and workflow["spec"].get("triggerMode") == "disabled" and error is None:
-        # a disabled workflow accepts no new runs (runs already going keep going)
-        error = f"workflow {wf_name!r} is disabled (triggerMode: disabled): it accepts no new runs"
-    view = RunView(name=name, workflow=wf_name, created_at=_time(run["metadata"]["creationTimestamp"]) or now,
-                   status=status, stop_requested=bool(spec.get("stop")),
-                   admitted=(not is_waiting) or (graph is not None and await _admitted(ctx, run, graph)),
-                   definition_error=error, namespace=namespace, version=version or "",
-                   run_type="scheduled" if spec.get("runType") == "SCHEDULED" else "manual",
-                   logical_date=_time(spec.get("logicalDate")))
-    pods = [observe(p) for p in await ctx.kube.list("Pod", namespace, {naming.LABEL_RUN: naming.label_value(name)})]
-    decision = reconcile(view, graph, pods, now, ctx.engine_settings)
+    status = RunStatus.from_dict(run.status)
+    waiting = status.run_state in (RunState.STARTING, RunState.QUEUED)
+    if waiting and workflow is not None and workflow.trigger_mode == TriggerMode.DISABLED and error is None:
+        error = f"workflow {run.workflow!r} is disabled (triggerMode: disabled): it accepts no new runs"
+    admitted = not waiting or (loaded is not None and is_admitted(
+        map(WorkflowRun.from_body, await ctx.kube.list("WorkflowRun", ctx.settings.namespace)), run,
+        loaded.graph.max_active_runs, ctx.settings.max_concurrent_runs))
+    view = RunView(name=name, workflow=run.workflow, created_at=run.created_at or now, status=status,
+                   stop_requested=run.stop_requested, admitted=admitted, definition_error=error,
+                   namespace=namespace, version=choice.version or "",
+                   run_type="scheduled" if run.is_scheduled else "manual", logical_date=run.logical_date)
+    pods = [observe(p) for p in await ctx.kube.list("Pod", namespace, names.run_selector(name))]
+    decision = reconcile(view, loaded.graph if loaded else None, pods, now, ctx.engine_settings)
 
-    definition = None  # the version's definition ConfigMap: looked up once per reconcile, when pods start
-    if any(isinstance(a, CreatePod) for a in decision.actions):
-        assert graph is not None and workflow is not None and version is not None
-        definition = await _definition_configmap(ctx, namespace, wf_name, version, graph)
-    for action in decision.actions:
-        if isinstance(action, CreatePod):
-            assert graph is not None and workflow is not None and version is not None and definition is not None
-            logical = _time(spec.get("logicalDate")) or view.created_at
-            token_secret = (await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt)
-                            if ctx.settings.task_api_url else None)
-            body = build_pod(PodInputs(
-                namespace=namespace, workflow=wf_name, run_name=name, run_uid=run["metadata"]["uid"],
-                version=version, task=graph.tasks[action.task_id], attempt=action.attempt,
-                reschedule=action.reschedule, image=ctx.settings.image_for(workflow["spec"].get("engineVersion")),
-                image_pull_policy=ctx.settings.runner_image_pull_policy, service_account=object_name(wf_name),
-                role_arn=workflow["spec"]["roleArn"], region=ctx.settings.region, logical_date=logical,
-                # the workflow's own variables, then the operator-wide ones (which win); neither may
-                # override the identity and runner variables build_pod sets
-                extra_env={**(workflow["spec"].get("environment") or {}), **ctx.settings.runner_env},
-                resources=ctx.settings.runner_resources,
-                task_api_url=ctx.settings.task_api_url, token_secret=token_secret,
-                definition_configmap=definition,
-                params_json=json.dumps(spec.get("overrideParameters") or {}),
-                first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
-                command=tuple(ctx.settings.runner_command)))
-            await ctx.kube.create(body, namespace)
-        elif isinstance(action, DeletePod):
-            await ctx.kube.delete("Pod", action.pod_name, namespace)
-        elif isinstance(action, Event):
-            post_event(run, action.type, action.reason, action.message)
-
-    new_status = {**decision.status.to_dict(wf_name, run_id), **extra,
-                  "observedGeneration": run["metadata"].get("generation", 0)}
-    if _differs(old_status, new_status):
+    failed = await _apply_actions(ctx, run, workflow, loaded, view, decision, post_event)
+    extra: dict[str, Any] = {"runId": name, "observedGeneration": run.generation}
+    if choice.version is not None:
+        extra["workflowVersion"] = choice.version
+    if loaded is not None:
+        extra["maxActiveRuns"] = loaded.graph.max_active_runs
+    new_status = {**decision.status.to_dict(run.workflow, name), **extra}
+    if any(run.status.get(k) != v for k, v in new_status.items()):
         await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
-        _record(wf_name, spec.get("runType", "ON_DEMAND"), old_status, new_status, pods)
+        _record(run.workflow, run.run_type, run.status, new_status, pods)
     metrics.RUN_STATES.set(namespace, name, new_status.get("runState"))
+    if failed:  # look again soon: a refused pod may be accepted once a quota frees or a webhook answers
+        requeue = now + ACTION_RETRY
+        return Decision(decision.status, decision.actions, min(decision.requeue_at or requeue, requeue), False)
     return decision
 
 
-async def _definition_configmap(ctx: Context, namespace: str, workflow: str, version: str, graph: TaskGraph) -> str:
-    """The name of the ConfigMap holding the version's validated definition, created on first use
-    (idempotent: a restarted operator or a second replica finds it there). Known maps are keyed by
-    the version object's uid: a pruned version made again from the same content is a new object."""
-    version_object = version_object_name(workflow, version)
-    cm_name = naming.definition_configmap_name(version_object)
-    uid = (await ctx.kube.get("WorkflowVersion", version_object, namespace))["metadata"]["uid"]
-    if (namespace, cm_name, uid) not in ctx.definition_maps:
-        await ctx.kube.create(definition_configmap(namespace, version_object, uid,
-                                                   json.dumps(graph.normalized, separators=(",", ":"))), namespace)
-        ctx.definition_maps.add((namespace, cm_name, uid))
-    return cm_name
+async def _apply_actions(ctx: Context, run: WorkflowRun, workflow: Workflow | None, loaded: Loaded | None,
+                         view: RunView, decision: Decision, post_event: PostEvent) -> bool:
+    """Apply the engine's actions in order; a refused write stops the rest and becomes an event
+    (the status is still written). True when one failed."""
+    for action in decision.actions:
+        try:
+            if isinstance(action, CreatePod):
+                if workflow is None or loaded is None:
+                    raise Permanent("WorkflowGone", f"workflow {run.workflow!r} is gone: no pod can be made")
+                await _create_pod(ctx, run, workflow, loaded, view, decision, action)
+            elif isinstance(action, DeletePod):
+                await ctx.kube.delete("Pod", action.pod_name, run.namespace)
+            elif isinstance(action, Event):
+                post_event(_ref(run), action.type, action.reason, action.message)
+        except (KubeError, Permanent) as e:
+            log.warning("run %s/%s: %s failed: %s", run.namespace, run.name, type(action).__name__, e)
+            post_event(_ref(run), "Warning", "ActionFailed", f"{type(action).__name__}: {e}")
+            return True
+    return False
 
 
-async def _token_secret(ctx: Context, run: Mapping[str, Any], pod: str, task_id: str, attempt: int) -> str:
+async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded: Loaded, view: RunView,
+                      decision: Decision, action: CreatePod) -> None:
+    s = ctx.settings
+    token_secret = await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt) if s.task_api_url else None
+    body = build_pod(PodInputs(
+        namespace=run.namespace, workflow=run.workflow, run_name=run.name, run_uid=run.uid,
+        version=view.version, task=loaded.graph.tasks[action.task_id], attempt=action.attempt,
+        reschedule=action.reschedule, image=s.image_for(workflow.engine_version),  # type: ignore[arg-type]
+        image_pull_policy=s.runner_image_pull_policy, service_account=names.identity_name(run.workflow),
+        role_arn=workflow.role_arn, region=s.region, logical_date=view.effective_logical_date,
+        # the workflow's own variables, then the operator-wide ones (which win); neither may
+        # override the identity and runner variables build_pod sets
+        extra_env={**workflow.environment, **s.runner_env}, resources=s.runner_resources,
+        task_api_url=s.task_api_url, token_secret=token_secret, definition_configmap=loaded.definition_configmap,
+        params_json=json.dumps(dict(run.override_parameters)),
+        first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
+        command=tuple(s.runner_command)))
+    await ctx.kube.create(body, run.namespace)
+
+
+async def _token_secret(ctx: Context, run: WorkflowRun, pod: str, task_id: str, attempt: int) -> str:
     """The attempt's task-API token, in a Secret owned by the run (gone with it)."""
-    from updraft.taskapi.tokens import Attempt, token
-
-    meta = run["metadata"]
-    name = f"{pod}-token"
+    name = names.token_secret_name(pod)
     await ctx.kube.create({
         "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-        "metadata": {"name": name, "namespace": meta["namespace"],
-                     "labels": {naming.LABEL_MANAGED: naming.MANAGED_BY, naming.LABEL_RUN: naming.label_value(meta["name"])},
-                     "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun",
-                                          "name": meta["name"], "uid": meta["uid"]}]},
-        "stringData": {"token": token(ctx.task_api_key, Attempt(meta["namespace"], meta["name"], task_id, attempt))},
-    }, meta["namespace"])
+        "metadata": {"name": name, "namespace": run.namespace,
+                     "labels": {names.LABEL_MANAGED: names.MANAGED_BY, **names.run_selector(run.name)},
+                     "ownerReferences": [names.owner_ref("WorkflowRun", run.name, run.uid)]},
+        "stringData": {"token": token(ctx.task_api_key, Attempt(run.namespace, run.name, task_id, attempt))},
+    }, run.namespace)
     return name
 
 
-def _record(workflow: str, run_type: str, old: Mapping[str, Any], new: Mapping[str, Any],
-            pods: list[ObservedPod]) -> None:
+def _ref(run: WorkflowRun) -> dict[str, Any]:
+    """What kopf.event needs to name the run."""
+    return {"apiVersion": names.API_VERSION, "kind": "WorkflowRun",
+            "metadata": {"name": run.name, "namespace": run.namespace, "uid": run.uid}}
+
+
+def _record(workflow: str, run_type: str, old: Any, new: Any, pods: list[ObservedPod]) -> None:
     metrics.record_run_change(workflow, run_type, old, new)
     # a pod's start latency, once per pod: when its task leaves QUEUED (fast pods may skip RUNNING)
     was_queued = {t["taskId"]: t.get("podName") for t in old.get("taskInstances") or [] if t.get("status") == "QUEUED"}
@@ -204,11 +156,3 @@ def _record(workflow: str, run_type: str, old: Mapping[str, Any], new: Mapping[s
         pod = by_name.get(was_queued.get(t["taskId"]) or "")
         if t.get("status") != "QUEUED" and pod and pod.created_at and pod.started_at:
             metrics.POD_START_LATENCY.observe(max(0.0, (pod.started_at - pod.created_at).total_seconds()))
-
-
-def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    return any(old.get(k) != v for k, v in new.items())
-
-
-def is_final(run: Mapping[str, Any]) -> bool:
-    return (run.get("status") or {}).get("runState") in FINAL_RUN_STATES

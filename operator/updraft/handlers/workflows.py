@@ -1,33 +1,34 @@
-"""Workflow reconciliation: definition -> validated immutable version, identity and isolation
-objects, status. The decisions are the validator's and the builders'; this module does the I/O."""
+"""Workflow reconciliation: the definition compiled into an immutable version (only when its source
+changed), identity and isolation objects, status. Decisions are `plan.workflow`'s and the
+builders'; this module does the I/O."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Mapping
 
 from updraft.arns import arn_of
-from updraft.definition import content_version, validate
-from updraft.handlers.context import Context, version_object_name
-from updraft.handlers.sources import SourceError, fetch
-from updraft.isolation import Owner, TaskApi, network_policy, object_name, security_group_policy, service_account
-from updraft.podspec import naming
-from updraft.quota.limits import check_workflow_count, versions_to_prune
+from updraft.errors import Retry
+from updraft.handlers.context import Context
+from updraft.isolation import Owner, TaskApi, network_policy, security_group_policy, service_account
+from updraft.model import names
+from updraft.model.run import WorkflowRun
+from updraft.model.version import WorkflowVersion
+from updraft.model.workflow import Workflow
+from updraft.plan import workflow as plan
+from updraft.quota import check_workflow_count, versions_to_prune
+from updraft.schedule import ScheduleError
+from updraft.sources import SourceError
+from updraft.versions import InvalidDefinition, compile_definition
 
-FINAL_RUN_STATES = {"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"}
+SOURCE_RETRY_S = 10.0  # a source that cannot be read yet is tried again this often
 
 
-def _ts(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+class SourceUnavailable(Retry):
+    """The definition cannot be read now; `status` is what to write meanwhile."""
 
-
-def condition(type_: str, ok: bool, reason: str, message: str, now: datetime, generation: int,
-              previous: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    status = "True" if ok else "False"
-    old = next((c for c in previous or [] if c.get("type") == type_), None)
-    since = old["lastTransitionTime"] if old and old.get("status") == status and old.get("lastTransitionTime") else _ts(now)
-    return {"type": type_, "status": status, "reason": reason, "message": message[:4000],
-            "lastTransitionTime": since, "observedGeneration": generation}
+    def __init__(self, message: str, status: dict[str, Any]) -> None:
+        super().__init__(message, SOURCE_RETRY_S)
+        self.status = status
 
 
 async def _apply(ctx: Context, body: dict[str, Any], namespace: str) -> None:
@@ -44,113 +45,93 @@ async def _apply(ctx: Context, body: dict[str, Any], namespace: str) -> None:
         await ctx.kube.patch(body["kind"], body["metadata"]["name"], namespace, patch)
 
 
-def _network_policy(ctx: Context, name: str, namespace: str, uid: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+def _network_policy(ctx: Context, workflow: Workflow) -> dict[str, Any]:
     """The workflow's NetworkPolicy; ValueError naming the field when spec.network is unusable."""
     s = ctx.settings
-    egress = (spec.get("network") or {}).get("egress")
+    egress = (workflow.spec.get("network") or {}).get("egress")
     if egress is None and s.default_egress:
         egress = list(s.default_egress)
     api = TaskApi(s.operator_namespace, s.operator_pod_labels, s.task_api_port)
-    return network_policy(name, namespace, Owner(name, uid), api, egress=egress)
+    return network_policy(workflow.name, workflow.namespace, Owner(workflow.name, workflow.uid), api, egress=egress)
 
 
-async def _isolation(ctx: Context, name: str, namespace: str, uid: str, spec: Mapping[str, Any]) -> None:
-    owner = Owner(name, uid)
-    await _apply(ctx, service_account(name, namespace, spec["roleArn"], owner), namespace)
-    await _apply(ctx, _network_policy(ctx, name, namespace, uid, spec), namespace)
-    network = spec.get("network") or {}
-    groups = network.get("securityGroupIds") or []
+async def _isolation(ctx: Context, workflow: Workflow) -> None:
+    owner, ns = Owner(workflow.name, workflow.uid), workflow.namespace
+    await _apply(ctx, service_account(workflow.name, ns, workflow.role_arn, owner), ns)
+    await _apply(ctx, _network_policy(ctx, workflow), ns)
+    groups = (workflow.spec.get("network") or {}).get("securityGroupIds") or []
     if groups and await ctx.kube.exists_kind("SecurityGroupPolicy"):
-        await _apply(ctx, security_group_policy(name, namespace, groups, owner), namespace)
+        await _apply(ctx, security_group_policy(workflow.name, ns, groups, owner), ns)
 
 
-async def _prune_versions(ctx: Context, name: str, namespace: str, latest: str) -> None:
-    versions = await ctx.kube.list("WorkflowVersion", namespace, {naming.LABEL_WORKFLOW: naming.label_value(name)})
-    mine = [(v["spec"]["versionId"], v["metadata"]["creationTimestamp"]) for v in versions
-            if v["spec"].get("workflowName") == name]
-    if len(mine) <= ctx.quotas.versions_per_workflow:
+async def _prune_versions(ctx: Context, workflow: Workflow, latest: str) -> None:
+    keep = ctx.quotas.versions_per_workflow
+    versions = [WorkflowVersion.from_body(v) for v in
+                await ctx.kube.list("WorkflowVersion", workflow.namespace, names.workflow_labels(workflow.name))]
+    mine = [(v.version_id, v.created_at) for v in versions if v.workflow == workflow.name and v.created_at]
+    if len(mine) <= keep:
         return
-    runs = await ctx.kube.list("WorkflowRun", namespace)
-    pinned = {(r.get("status") or {}).get("workflowVersion") or r["spec"].get("workflowVersion") for r in runs
-              if r["spec"].get("workflowName") == name and (r.get("status") or {}).get("runState") not in FINAL_RUN_STATES}
-    for vid in versions_to_prune(mine, {p for p in pinned if p}, ctx.quotas.versions_per_workflow, latest):
-        await ctx.kube.delete("WorkflowVersion", version_object_name(name, vid), namespace)
+    pinned = {r.version for r in await _runs_of(ctx, workflow) if not r.is_final and r.version}
+    for vid in versions_to_prune(mine, pinned, keep, latest):  # type: ignore[arg-type]
+        await ctx.kube.delete("WorkflowVersion", names.version_object_name(workflow.name, vid), workflow.namespace)
+
+
+async def _runs_of(ctx: Context, workflow: Workflow) -> list[WorkflowRun]:
+    """Every run of the workflow, by spec (a run made with kubectl may lack the workflow label)."""
+    runs = await ctx.kube.list("WorkflowRun", workflow.namespace)
+    return [r for r in map(WorkflowRun.from_body, runs) if r.workflow == workflow.name]
 
 
 async def reconcile_workflow(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Returns the status to write (one patch, applied by the caller)."""
-    meta, spec, old = body["metadata"], body["spec"], body.get("status") or {}
-    name, namespace, uid = meta["name"], meta["namespace"], meta["uid"]
-    generation = int(meta.get("generation", 0))
+    """Returns the status to write (one patch, applied by the caller). Raises SourceUnavailable
+    (with the status to write meanwhile) when the definition cannot be read now."""
+    workflow = Workflow.from_body(body)
     now = ctx.now()
-    status: dict[str, Any] = {
-        "workflowStatus": "READY",
-        "arn": arn_of(body, ctx.settings.region, ctx.settings.account_id),
-        # what the workflow role's trust policy names: system:serviceaccount:<namespace>:<this>
-        "serviceAccount": object_name(name),
-        "observedGeneration": generation,
-    }
-    conditions = old.get("conditions") or []
+    status = plan.base_status(workflow, arn_of(body, ctx.settings.region, ctx.settings.account_id))
 
-    if not old.get("latestVersion"):
+    if workflow.latest_version is None:
         # the quota is the cluster's, or the watched namespace's when the operator is namespaced
-        others = [w for w in await ctx.kube.list("Workflow", ctx.settings.namespace) if w["metadata"]["uid"] != uid]
+        others = [w for w in await ctx.kube.list("Workflow", ctx.settings.namespace) if w["metadata"]["uid"] != workflow.uid]
         exceeded = check_workflow_count(len(others), ctx.quotas)
         if exceeded is not None:
-            status["conditions"] = [condition("DefinitionValid", False, "ServiceQuotaExceeded", exceeded.message, now,
-                                              generation, conditions)]
-            return status
-
-    try:
-        fetched = await fetch(spec, namespace, ctx.kube, ctx.s3_client_factory)
-    except SourceError as e:
-        status["conditions"] = [condition("DefinitionValid", False, "DefinitionUnavailable", str(e), now, generation,
-                                          conditions)]
-        return status
-
-    result = validate(fetched.text, limits=ctx.limits, now=now)
-    status["warnings"] = [str(w) for w in result.warnings]
-    if not result.ok or result.graph is None:
-        message = "\n".join(str(e) for e in result.errors)
-        status["conditions"] = [condition("DefinitionValid", False, "InvalidDefinition", message, now, generation,
-                                          conditions)]
-        return status
+            return {**status, **plan.invalid(workflow, "ServiceQuotaExceeded", exceeded.message, now)}
 
     try:  # a workflow whose tasks could not be isolated gets no new version
-        _network_policy(ctx, name, namespace, uid, spec)
+        _network_policy(ctx, workflow)
     except ValueError as e:
-        status["conditions"] = [condition("DefinitionValid", False, "InvalidNetwork", str(e), now, generation,
-                                          conditions)]
+        return {**status, **plan.invalid(workflow, "InvalidNetwork", str(e), now)}
+
+    if not plan.needs_compile(workflow):
+        await _isolation(ctx, workflow)
         return status
-    graph = result.graph
-    version = content_version(graph)
-    await ctx.kube.create({
-        "apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowVersion",
-        "metadata": {"name": version_object_name(name, version), "namespace": namespace,
-                     "labels": {naming.LABEL_MANAGED: naming.MANAGED_BY, naming.LABEL_WORKFLOW: naming.label_value(name)},
-                     "ownerReferences": Owner(name, uid).reference()},
-        "spec": {"workflowName": name, "versionId": version, "definition": fetched.text, "source": dict(fetched.source),
-                 "dagId": graph.dag_id, "schedule": graph.schedule or "None", "timezone": spec.get("timezone") or graph.timezone or "UTC",
-                 "taskCount": len(graph.tasks), "triggerMode": spec.get("triggerMode", "scheduled"),
-                 "warnings": status["warnings"]},
-    }, namespace)
-    await _prune_versions(ctx, name, namespace, version)
-    await _isolation(ctx, name, namespace, uid, spec)
-    ctx.graphs.put((namespace, version), graph)
-    status["latestVersion"] = version
-    status["conditions"] = [condition("DefinitionValid", True, "Valid", f"version {version}", now, generation, conditions)]
-    return status
+
+    compiled_by_api = workflow.compiled
+    try:
+        compiled = await compile_definition(workflow.spec, workflow.namespace, ctx.kube, ctx.s3_client_factory,
+                                            ctx.limits, now, compiled_by_api.s3_version_id if compiled_by_api else None)
+    except SourceError as e:
+        raise SourceUnavailable(str(e), {**status, **plan.invalid(workflow, "DefinitionUnavailable", str(e), now)}) from None
+    except InvalidDefinition as e:
+        return {**status, **plan.invalid(workflow, e.reason, e.message, now)}
+    try:
+        timezone = plan.schedule_timezone(workflow, compiled.graph)
+        plan.workflow_schedule(workflow, compiled.graph)
+    except ScheduleError as e:
+        return {**status, **plan.invalid(workflow, "InvalidSchedule", f"spec.{e}" if e.field == "timezone" else str(e), now)}
+
+    await ctx.versions.store(compiled, workflow, timezone)
+    await _prune_versions(ctx, workflow, compiled.version_id)
+    await _isolation(ctx, workflow)
+    return {**status, **plan.valid(workflow, compiled.version_id, compiled.warnings, now)}
 
 
-async def stop_runs_before_delete(ctx: Context, name: str, namespace: str) -> int:
+async def stop_runs_before_delete(ctx: Context, workflow: Workflow) -> int:
     """Ask every unfinished run of the workflow to stop; returns how many are still unfinished."""
     unfinished = 0
-    for run in await ctx.kube.list("WorkflowRun", namespace):
-        if run["spec"].get("workflowName") != name:
-            continue
-        if (run.get("status") or {}).get("runState") in FINAL_RUN_STATES:
+    for run in await _runs_of(ctx, workflow):
+        if run.is_final:
             continue
         unfinished += 1
-        if not run["spec"].get("stop"):
-            await ctx.kube.patch("WorkflowRun", run["metadata"]["name"], namespace, {"spec": {"stop": True}})
+        if not run.stop_requested:
+            await ctx.kube.patch("WorkflowRun", run.name, workflow.namespace, {"spec": {"stop": True}})
     return unfinished

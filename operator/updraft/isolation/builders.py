@@ -6,7 +6,7 @@
   anywhere).
 - SecurityGroupPolicy (AWS VPC CNI) when the workflow names security groups.
 
-All three share one deterministic name (`names(workflow)`), so re-applying is idempotent and a
+All three share one deterministic name (`names.identity_name`), so re-applying is idempotent and a
 restarted operator finds what it made; Kubernetes garbage-collects them with the Workflow.
 
 Egress rules mirror Workflow `spec.network.egress`: a list of
@@ -23,7 +23,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from updraft.podspec import naming
+from updraft.model import names
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 DEFAULT_EGRESS: tuple[Mapping[str, Any], ...] = ({"ports": [{"port": 443, "protocol": "TCP"}]},)
@@ -39,8 +39,7 @@ class Owner:
     uid: str
 
     def reference(self) -> list[dict[str, Any]]:
-        return [{"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "name": self.name, "uid": self.uid,
-                 "controller": True, "blockOwnerDeletion": True}]
+        return [names.owner_ref("Workflow", self.name, self.uid, controller=True, block_owner_deletion=True)]
 
 
 @dataclass(frozen=True)
@@ -63,34 +62,16 @@ class Dns:
     ports: tuple[int, ...] = (53, 1053)
 
 
-@dataclass(frozen=True)
-class WorkflowObjectNames:
-    service_account: str
-    network_policy: str
-    security_group_policy: str
-
-
-def object_name(workflow: str) -> str:
-    """Name of the workflow's ServiceAccount, NetworkPolicy and SecurityGroupPolicy:
-    `updraft-wf-<workflow>`, a DNS label, hash-shortened when long."""
-    return naming.dns_label(f"updraft-wf-{workflow}")
-
-
-def names(workflow: str) -> WorkflowObjectNames:
-    n = object_name(workflow)
-    return WorkflowObjectNames(service_account=n, network_policy=n, security_group_policy=n)
-
-
 def _meta(workflow: str, namespace: str, owner: Owner) -> dict[str, Any]:
-    return {"name": object_name(workflow), "namespace": namespace,
-            "labels": {naming.LABEL_MANAGED: naming.MANAGED_BY, naming.LABEL_WORKFLOW: naming.label_value(workflow)},
+    return {"name": names.identity_name(workflow), "namespace": namespace,
+            "labels": {names.LABEL_MANAGED: names.MANAGED_BY, names.LABEL_WORKFLOW: names.label_value(workflow)},
             "ownerReferences": owner.reference()}
 
 
 def task_pod_selector(workflow: str) -> dict[str, Any]:
     """Selects the workflow's task pods (the labels podspec puts on every pod)."""
-    return {"matchLabels": {naming.LABEL_MANAGED: naming.MANAGED_BY,
-                            naming.LABEL_WORKFLOW: naming.label_value(workflow)}}
+    return {"matchLabels": {names.LABEL_MANAGED: names.MANAGED_BY,
+                            names.LABEL_WORKFLOW: names.label_value(workflow)}}
 
 
 def service_account(workflow: str, namespace: str, role_arn: str, owner: Owner) -> dict[str, Any]:

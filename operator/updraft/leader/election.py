@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
+from updraft.model.times import parse_ts
+
 MICROTIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 MIN_RETRY_S = 0.5
 
@@ -83,8 +85,7 @@ def _parse(value: str | None) -> datetime | None:
         return None
     if isinstance(value, datetime):  # the typed client hands datetimes
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    text = value.replace("Z", "+00:00")
-    return datetime.fromisoformat(text)
+    return parse_ts(value)
 
 
 def _format(value: datetime | None) -> str | None:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from updraft.definition.model import Task
-from updraft.podspec import naming
+from updraft.model import names
 
 TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 TOKEN_AUDIENCE = "sts.amazonaws.com"
@@ -65,11 +65,11 @@ class PodInputs:
 
 def labels(workflow: str, run: str, task_id: str, attempt: int) -> dict[str, str]:
     return {
-        naming.LABEL_MANAGED: naming.MANAGED_BY,
-        naming.LABEL_WORKFLOW: naming.label_value(workflow),
-        naming.LABEL_RUN: naming.label_value(run),
-        naming.LABEL_TASK: naming.label_value(task_id),
-        naming.LABEL_ATTEMPT: str(attempt),
+        names.LABEL_MANAGED: names.MANAGED_BY,
+        names.LABEL_WORKFLOW: names.label_value(workflow),
+        names.LABEL_RUN: names.label_value(run),
+        names.LABEL_TASK: names.label_value(task_id),
+        names.LABEL_ATTEMPT: str(attempt),
     }
 
 
@@ -77,7 +77,7 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
     plain = {
         "AWS_ROLE_ARN": i.role_arn,
         "AWS_WEB_IDENTITY_TOKEN_FILE": f"{TOKEN_DIR}/token",
-        "AWS_ROLE_SESSION_NAME": naming.label_value(f"updraft-{i.workflow}-{i.task.task_id}")[:64],
+        "AWS_ROLE_SESSION_NAME": names.label_value(f"updraft-{i.workflow}-{i.task.task_id}")[:64],
         "AWS_REGION": i.region,
         "AWS_DEFAULT_REGION": i.region,
         "AWS_STS_REGIONAL_ENDPOINTS": "regional",
@@ -92,7 +92,7 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
         "UPDRAFT_RESCHEDULE": str(i.reschedule),
         "UPDRAFT_LOGICAL_DATE": i.logical_date.isoformat(),
         "UPDRAFT_TASK_API_URL": i.task_api_url,
-        "UPDRAFT_POD_NAME": naming.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule),
+        "UPDRAFT_POD_NAME": names.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule),
         "UPDRAFT_DEFINITION_FILE": f"{DEFINITION_DIR}/{DEFINITION_KEY}" if i.definition_configmap else "",
         "UPDRAFT_PARAMS": i.params_json,
     }
@@ -109,7 +109,7 @@ def _env(i: PodInputs) -> list[dict[str, Any]]:
 
 
 def build_pod(i: PodInputs) -> dict[str, Any]:
-    name = naming.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule)
+    name = names.pod_name(i.run_name, i.task.task_id, i.attempt, i.reschedule)
     timeout = i.task.execution_timeout or i.default_timeout
     container: dict[str, Any] = {
         "name": "task",
@@ -171,11 +171,11 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
             "name": name,
             "namespace": i.namespace,
             "labels": labels(i.workflow, i.run_name, i.task.task_id, i.attempt),
-            "annotations": {naming.ANNOTATION_TASK_ID: i.task.task_id,
-                            naming.ANNOTATION_RESCHEDULE: str(i.reschedule),
+            "annotations": {names.ANNOTATION_TASK_ID: i.task.task_id,
+                            names.ANNOTATION_RESCHEDULE: str(i.reschedule),
                             "updraft.dev/version": i.version},
-            "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "name": i.run_name,
-                                 "uid": i.run_uid, "controller": True, "blockOwnerDeletion": True}],
+            "ownerReferences": [names.owner_ref("WorkflowRun", i.run_name, i.run_uid, controller=True,
+                                                block_owner_deletion=True)],
         },
         "spec": spec,
     }
@@ -189,9 +189,8 @@ def definition_configmap(namespace: str, version_object: str, version_uid: str, 
     every pod object."""
     return {
         "apiVersion": "v1", "kind": "ConfigMap", "immutable": True,
-        "metadata": {"name": naming.definition_configmap_name(version_object), "namespace": namespace,
-                     "labels": {naming.LABEL_MANAGED: naming.MANAGED_BY},
-                     "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowVersion",
-                                          "name": version_object, "uid": version_uid}]},
+        "metadata": {"name": names.definition_configmap_name(version_object), "namespace": namespace,
+                     "labels": {names.LABEL_MANAGED: names.MANAGED_BY},
+                     "ownerReferences": [names.owner_ref("WorkflowVersion", version_object, version_uid)]},
         "data": {DEFINITION_KEY: definition_json},
     }

@@ -4,7 +4,8 @@ A run holds a concurrency slot from the moment it is admitted (RUNNING, STOPPING
 Waiting runs (STARTING, QUEUED, or no state yet) are admitted in creation order, ties broken by
 name, while both their workflow's max_active_runs and the cluster-wide limit leave room. A
 workflow at its own limit does not hold back other workflows' runs; the cluster limit holds back
-everyone. The answer depends only on the inputs, so every operator replica computes the same one.
+everyone. The answer depends only on the inputs: given every run with its workflow's limit
+(`updraft.plan.admission`), every operator replica computes the same one.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-HOLDING = frozenset({"RUNNING", "STOPPING"})
-WAITING = frozenset({"STARTING", "QUEUED", ""})
+from updraft.model.states import RunState
+
 DEFAULT_CLUSTER_LIMIT = 100
 DEFAULT_MAX_ACTIVE_RUNS = 16
 
@@ -30,10 +31,6 @@ class RunSlot:
     created_at: datetime
     state: str  # the run state (RUNNING, QUEUED, ...); "" when the run has none yet
 
-    @property
-    def key(self) -> str:  # the name under its older field name
-        return self.name
-
 
 def admit(candidates: Iterable[RunSlot], active: Iterable[RunSlot], per_workflow_limits: Mapping[str, int],
           cluster_limit: int = DEFAULT_CLUSTER_LIMIT,
@@ -43,10 +40,10 @@ def admit(candidates: Iterable[RunSlot], active: Iterable[RunSlot], per_workflow
     `candidates` are runs that may be waiting (others are ignored); `active` are runs that may
     hold a slot (only RUNNING and STOPPING count). A workflow missing from `per_workflow_limits`
     gets `default_max_active_runs`."""
-    holding = {r.name: r for r in active if r.state in HOLDING}
+    holding = {r.name: r for r in active if r.state in RunState.HOLDING}
     per_workflow = Counter(r.workflow for r in holding.values())
     total = len(holding)
-    waiting = {r.name: r for r in candidates if r.state in WAITING and r.name not in holding}
+    waiting = {r.name: r for r in candidates if r.state in RunState.WAITING and r.name not in holding}
     out: list[str] = []
     for r in sorted(waiting.values(), key=lambda r: (r.created_at, r.name)):
         if total >= cluster_limit:

@@ -4,8 +4,7 @@
 from updraft.schedule.errors import ScheduleError
 from updraft.schedule.fire_times import (ONCE, PRESETS, Schedule, fire_times, latest_missed, next_due, next_fire,
                                          parse)
-from updraft.schedule.naming import scheduled_run_name
 from updraft.schedule.zones import resolve_timezone, zone
 
 __all__ = ["ONCE", "PRESETS", "Schedule", "ScheduleError", "fire_times", "latest_missed", "next_due", "next_fire",
-           "parse", "resolve_timezone", "scheduled_run_name", "zone"]
+           "parse", "resolve_timezone", "zone"]

@@ -7,7 +7,7 @@ import pytest
 from updraft import arns
 from updraft.api import errors
 from updraft.api.pagination import PageTokens, page
-from updraft.schedule.naming import manual_run_name
+from updraft.model.names import manual_run_name, workflow_object_name, ANNOTATION_API_NAME
 
 KEY = b"k" * 32
 
@@ -79,18 +79,18 @@ def test_malformed_arns_do_not_parse(bad):
 
 @pytest.mark.parametrize("name", ["daily", "Daily_ETL", "a.b", "x" * 255])
 def test_api_names_map_to_distinct_valid_object_names(name):
-    obj = arns.object_name(name)
+    obj = workflow_object_name(name)
     assert len(obj) <= 63 and obj == obj.lower() and obj.replace("-", "").isalnum()
     assert (obj == name) == (name == "daily")
 
 
 def test_names_differing_only_in_case_get_different_objects():
-    assert arns.object_name("Daily") != arns.object_name("daily") != arns.object_name("DAILY")
+    assert workflow_object_name("Daily") != workflow_object_name("daily") != workflow_object_name("DAILY")
 
 
 def test_api_name_comes_from_the_annotation_when_present():
     plain = {"metadata": {"name": "daily", "uid": "u"}}
-    named = {"metadata": {"name": "daily-etl-1a2b3c4d", "uid": "u", "annotations": {arns.NAME_ANNOTATION: "Daily_ETL"}}}
+    named = {"metadata": {"name": "daily-etl-1a2b3c4d", "uid": "u", "annotations": {ANNOTATION_API_NAME: "Daily_ETL"}}}
     assert arns.api_name(plain) == "daily" and arns.api_name(named) == "Daily_ETL"
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from updraft.engine import RunState, RunStatus, TaskInstance, TaskState, log_stream, task_instance_id
+from updraft.engine import RunStatus, TaskInstance
+from updraft.model.names import log_stream, task_instance_id
+from updraft.model.states import RunState, TaskState
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 

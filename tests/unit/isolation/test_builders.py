@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from updraft.isolation import (Dns, Owner, TaskApi, names, network_policy, object_name, security_group_policy,
-                               service_account)
+from updraft.isolation import Dns, Owner, TaskApi, network_policy, security_group_policy, service_account
+from updraft.model.names import identity_name
 
 OWNER = Owner("nightly", "uid-w")
 API = TaskApi("updraft-system", {"app.kubernetes.io/name": "updraft-operator"}, 8081)
@@ -96,10 +96,11 @@ def test_dns_elsewhere() -> None:
 
 @pytest.mark.parametrize("workflow", ["nightly", "Nightly_ETL.v2", "w" * 80])
 def test_names_are_deterministic_labels(workflow: str) -> None:
-    n = names(workflow)
-    assert n.service_account == n.network_policy == n.security_group_policy == object_name(workflow)
-    assert len(n.service_account) <= 63 and n.service_account.startswith("updraft-wf-")
-    assert n == names(workflow)
+    n = identity_name(workflow)
+    assert len(n) <= 63 and n.startswith("updraft-wf-")
+    assert n == identity_name(workflow)
     sa = service_account(workflow, "d", ROLE, OWNER)
-    assert sa["metadata"]["name"] == n.service_account and len(sa["metadata"]["labels"]["updraft.dev/workflow"]) <= 63
-    assert names(workflow + "x") != n
+    assert sa["metadata"]["name"] == n and len(sa["metadata"]["labels"]["updraft.dev/workflow"]) <= 63
+    assert network_policy(workflow, "d", OWNER, API)["metadata"]["name"] == n
+    assert security_group_policy(workflow, "d", ["sg-1"], OWNER)["metadata"]["name"] == n
+    assert identity_name(workflow + "x") != n

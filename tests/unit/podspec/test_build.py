@@ -12,7 +12,7 @@ import pytest
 
 from updraft.definition.model import Task
 from updraft.podspec.build import PodInputs, build_pod, definition_configmap
-from updraft.podspec.naming import dns_label, label_value, pod_name
+from updraft.model.names import dns_label, label_value, pod_name
 
 ROLE = "arn:aws:iam::123456789012:role/etl"
 TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from updraft.model.names import scheduled_run_name
 from updraft.schedule import (Schedule, ScheduleError, fire_times, latest_missed, next_due, next_fire, parse,
-                              resolve_timezone, scheduled_run_name)
+                              resolve_timezone)
 
 
 def utc(text: str) -> datetime:
