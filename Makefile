@@ -18,7 +18,8 @@ demo: ## cluster, images, chart, then examples/01-hello to SUCCESS, and where to
 test: ## THE test command: local cluster up, images, deploy, then every test tier
 	@bash hack/test.sh
 
-unit: ## fast tests only (no cluster, no Airflow)
+unit: ## fast tests only (no cluster), after the type check
+	@.venv/bin/mypy
 	@$(PY) -m pytest -q tests/unit
 
 binaries: ## build the cluster's Kubernetes/etcd/CoreDNS/Helm binaries (cached)

@@ -23,6 +23,9 @@ export UPDRAFT_KUBECONFIG UPDRAFT_REQUIRE_CLUSTER=1 UPDRAFT_REQUIRE_AIRFLOW=1
 UPDRAFT_KUBECONFIG=$(bash hack/cluster/kubeconfig.sh | tail -1)
 failed=0
 s=$SECONDS
+.venv/bin/mypy || failed=$?
+phase "mypy (strict on the core and the model)" $s
+s=$SECONDS
 .venv/bin/python -m pytest -p no:cacheprovider -m "not e2e" "$@" || failed=$?
 phase "pytest: unit, differential, integration" $s
 

@@ -29,7 +29,7 @@ def workflow_arn(region: str, account: str, name: str, uid: str) -> str:
 
 def api_name(workflow: Mapping[str, Any]) -> str:
     meta = workflow["metadata"]
-    return (meta.get("annotations") or {}).get(names.ANNOTATION_API_NAME) or meta["name"]
+    return str((meta.get("annotations") or {}).get(names.ANNOTATION_API_NAME) or meta["name"])
 
 
 def arn_of(workflow: Mapping[str, Any], region: str, account: str) -> str:

@@ -8,6 +8,7 @@ scraped, so they are right after a restart too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
@@ -94,18 +95,18 @@ def _seconds(a: str | None, b: str | None) -> float | None:
     return max(0.0, (end - start).total_seconds()) if start and end else None
 
 
-def record_run_change(workflow: str, run_type: str, old: Mapping[str, object], new: Mapping[str, object]) -> None:
+def record_run_change(workflow: str, run_type: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     """Count what changed between two status dicts of one run (the CR form)."""
     before, after = old.get("runState"), new.get("runState")
     if before in (None, "STARTING", "QUEUED") and after not in (None, "STARTING", "QUEUED"):
         RUNS_STARTED.labels(workflow, run_type).inc()
     if after in RunState.FINAL and before not in RunState.FINAL:
         RUNS_FINISHED.labels(workflow, run_type, str(after)).inc()
-        duration = _seconds(new.get("startedOn"), new.get("completedOn"))  # type: ignore[arg-type]
+        duration = _seconds(new.get("startedOn"), new.get("completedOn"))
         if duration is not None:
             RUN_DURATION.labels(workflow).observe(duration)
-    old_tasks = {t["taskId"]: t for t in old.get("taskInstances") or []}  # type: ignore[union-attr]
-    for t in new.get("taskInstances") or []:  # type: ignore[union-attr]
+    old_tasks = {t["taskId"]: t for t in old.get("taskInstances") or []}
+    for t in new.get("taskInstances") or []:
         prev = old_tasks.get(t["taskId"], {})
         if t.get("status") == prev.get("status") and t.get("attemptNumber") == prev.get("attemptNumber"):
             continue

@@ -54,7 +54,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     s.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, then ~/.kube/config)")
     s.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     s.set_defaults(run=run)
-    p.set_defaults(run=lambda args: (p.print_help(sys.stderr), 2)[1])
+    p.set_defaults(run=lambda args: _usage(p))
 
 
 def _fail(message: str) -> int:
@@ -157,3 +157,9 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
     finally:
         await runner.cleanup()
         await api_client.close()
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    """No subcommand given: the help, and the exit code of a usage error."""
+    parser.print_help(sys.stderr)
+    return 2

@@ -28,7 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     r.add_argument("--namespace", help="watch only this namespace (default: every namespace)")
     r.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     r.set_defaults(run=run)
-    p.set_defaults(run=lambda args: (p.print_help(sys.stderr), 2)[1])
+    p.set_defaults(run=lambda args: _usage(p))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,3 +61,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"updraft operator: {e}", file=sys.stderr)
         return 1
     return 0
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    """No subcommand given: the help, and the exit code of a usage error."""
+    parser.print_help(sys.stderr)
+    return 2

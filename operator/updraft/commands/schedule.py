@@ -50,7 +50,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     n.add_argument("--end", metavar="ISO8601", help="end_date bound (without an offset: in --timezone)")
     n.add_argument("--local", action="store_true", help="also print each time on the zone's wall clock")
     n.set_defaults(run=run_next)
-    p.set_defaults(run=lambda args: (p.print_help(sys.stderr), 2)[1])
+    p.set_defaults(run=lambda args: _usage(p))
 
 
 def _instant(text: str, option: str, default_tz: tzinfo) -> datetime:
@@ -100,3 +100,9 @@ def run_next(args: argparse.Namespace) -> int:
         print(f"{PROG}: {len(times)} of {args.count} fire times; the schedule has no more "
               "(no cron, @once done, or past --end)", file=sys.stderr)
     return 0
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    """No subcommand given: the help, and the exit code of a usage error."""
+    parser.print_help(sys.stderr)
+    return 2

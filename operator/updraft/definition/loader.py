@@ -28,16 +28,17 @@ class _StrictLoader(yaml.SafeLoader):
         self._aliases = 0
         self._depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise LoadError(f"more than {MAX_ALIASES} YAML aliases", mark.line + 1)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise LoadError(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark.line + 1)
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise LoadError(f"nested more than {MAX_DEPTH} levels deep", mark.line + 1)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -47,7 +48,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<: *base`: keys written next to it override the merged ones, as YAML says
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:

@@ -282,6 +282,6 @@ def _same_instant(value: Any, dag_value: Any) -> bool:
     if dag_value is None:
         return False
     try:
-        return values.to_datetime(value, None) == dag_value
+        return bool(values.to_datetime(value, None) == dag_value)
     except values.ValueProblem:
         return False

@@ -96,7 +96,8 @@ def _split(data: Any, r: _Report) -> tuple[str, dict[str, Any], str] | None:
             r.error("dag_id", "dag-id", "dag_id must be a non-empty string")
             return None
         return dag_id, dict(data), ""
-    shared = data.get(RESERVED_TOP) if isinstance(data.get(RESERVED_TOP), dict) else {}
+    top = data.get(RESERVED_TOP)
+    shared: dict[Any, Any] = top if isinstance(top, dict) else {}
     dags = {k: v for k, v in data.items() if k != RESERVED_TOP}
     if len(dags) != 1:
         found = ", ".join(map(str, dags)) or "none"
@@ -269,7 +270,7 @@ def _check_groups(raw: Any, px: str, r: _Report) -> dict[str, g.Group]:
     groups: dict[str, g.Group] = {}
     if raw is None:
         return groups
-    items: list[tuple[str, Any]]
+    items: list[tuple[Any, Any]]
     if isinstance(raw, dict):
         items = list(raw.items())
     elif isinstance(raw, list):

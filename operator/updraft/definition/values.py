@@ -80,7 +80,7 @@ def to_datetime(value: Any, tz: ZoneInfo | None) -> datetime:
         if value["__type__"] != DATETIME:
             raise ValueProblem("instant", "expected an instant (datetime.datetime)")
         try:
-            dt = datetime(**{k: v for k, v in value.items() if k != "__type__"})  # type: ignore[arg-type]
+            dt = datetime(**{k: v for k, v in value.items() if k != "__type__"})
         except (TypeError, ValueError) as e:
             raise ValueProblem("instant", f"invalid datetime: {e}") from None
     elif isinstance(value, datetime):
@@ -119,7 +119,7 @@ def materialize(value: Any) -> Any:
     if is_typed(value):
         check_typed(value)
         fields = {k: v for k, v in value.items() if k != "__type__"}
-        return timedelta(**fields) if value["__type__"] == TIMEDELTA else datetime(**fields)  # type: ignore[arg-type]
+        return timedelta(**fields) if value["__type__"] == TIMEDELTA else datetime(**fields)
     if isinstance(value, dict):
         return {k: materialize(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -14,7 +14,7 @@ from updraft.model.times import parse_ts
 def observe(pod: Mapping[str, Any]) -> ObservedPod:
     meta, status = pod["metadata"], pod.get("status") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
-    container = next(iter(status.get("containerStatuses") or []), {})
+    container: Mapping[str, Any] = next(iter(status.get("containerStatuses") or []), {})
     state = container.get("state") or {}
     terminated = state.get("terminated") or {}
     running = state.get("running") or {}

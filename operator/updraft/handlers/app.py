@@ -69,7 +69,7 @@ async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: A
 
 
 @kopf.on.delete(GROUP, VERSION, "workflows")
-async def workflow_deleted(body: kopf.Body, name: str, namespace: str, patch: kopf.Patch, memo: Any, **_: Any) -> None:
+async def workflow_deleted(body: kopf.Body, name: str, namespace: str | None, patch: kopf.Patch, memo: Any, **_: Any) -> None:
     ctx = _ctx(memo)
     patch.status["workflowStatus"] = "DELETING"
     unfinished = await workflows.stop_runs_before_delete(ctx, Workflow.from_body(body))
@@ -78,7 +78,8 @@ async def workflow_deleted(body: kopf.Body, name: str, namespace: str, patch: ko
 
 
 @kopf.daemon(GROUP, VERSION, "workflows", cancellation_timeout=3.0)
-async def workflow_scheduler(name: str, namespace: str, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+async def workflow_scheduler(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     ctx = _ctx(memo)
     wake = ctx.wakeups.register("Workflow", namespace, name)
     try:
@@ -101,7 +102,8 @@ async def workflow_scheduler(name: str, namespace: str, memo: Any, stopped: kopf
 
 
 @kopf.daemon(GROUP, VERSION, "workflowruns", cancellation_timeout=3.0)
-async def run_loop(name: str, namespace: str, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     ctx = _ctx(memo)
     key = names.label_value(name)
     wake = ctx.wakeups.register("WorkflowRun", namespace, key)
@@ -139,20 +141,23 @@ async def _sleep(wake: asyncio.Event, seconds: float) -> None:
 
 
 @kopf.on.event("", "v1", "pods", labels={names.LABEL_MANAGED: names.MANAGED_BY})
-async def pod_event(meta: kopf.Meta, namespace: str, memo: Any, **_: Any) -> None:
+async def pod_event(meta: kopf.Meta, namespace: str | None, memo: Any, **_: Any) -> None:
+    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     run = (meta.get("labels") or {}).get(names.LABEL_RUN)
     if run:
         _ctx(memo).wakeups.wake("WorkflowRun", namespace, run)
 
 
 @kopf.on.event(GROUP, VERSION, "workflows")
-async def workflow_event(name: str, namespace: str, memo: Any, **_: Any) -> None:
+async def workflow_event(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     """Any change (a new version, a new trigger mode or time zone) re-arms the schedule timer."""
+    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     _ctx(memo).wakeups.wake("Workflow", namespace, name)
 
 
 @kopf.on.event(GROUP, VERSION, "workflowruns")
-async def run_event(name: str, namespace: str, memo: Any, **_: Any) -> None:
+async def run_event(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     _ctx(memo).wakeups.wake("WorkflowRun", namespace, names.label_value(name))
 
 
@@ -184,9 +189,9 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
         if settings.leader_election:
             from updraft.leader import lease
 
-            lease_args = dict(duration_s=settings.lease_duration_s, renew_every_s=settings.lease_renew_period_s)
             acquired = await _unless_stopped(
-                lease.acquire(api, settings.operator_namespace, settings.leader_election_id, identity, **lease_args),
+                lease.acquire(api, settings.operator_namespace, settings.leader_election_id, identity,
+                              duration_s=settings.lease_duration_s, renew_every_s=settings.lease_renew_period_s),
                 stop)
             if not acquired:
                 log.info("stopped while waiting to lead")
@@ -194,7 +199,8 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             metrics.IS_LEADER.set(1)
             leadership = asyncio.create_task(lease.hold_leadership(
                 api, settings.operator_namespace, settings.leader_election_id, identity,
-                renew_deadline_s=settings.lease_renew_deadline_s, **lease_args))
+                renew_deadline_s=settings.lease_renew_deadline_s, duration_s=settings.lease_duration_s,
+                renew_every_s=settings.lease_renew_period_s))
             leadership.add_done_callback(lambda _: _set_flag(stop))
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx),

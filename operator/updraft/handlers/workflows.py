@@ -72,7 +72,7 @@ async def _prune_versions(ctx: Context, workflow: Workflow, latest: str) -> None
     if len(mine) <= keep:
         return
     pinned = {r.version for r in await _runs_of(ctx, workflow) if not r.is_final and r.version}
-    for vid in versions_to_prune(mine, pinned, keep, latest):  # type: ignore[arg-type]
+    for vid in versions_to_prune(mine, pinned, keep, latest):
         await ctx.kube.delete("WorkflowVersion", names.version_object_name(workflow.name, vid), workflow.namespace)
 
 

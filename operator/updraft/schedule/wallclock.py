@@ -37,7 +37,7 @@ class NeverFires(ValueError):
 @lru_cache(maxsize=1024)
 def covers_every_hour(cron: str) -> bool:
     """Airflow's test for the "fold hour" workaround: the hour field expands to `*`."""
-    return croniter(cron).expanded[1] == ["*"]
+    return bool(croniter(cron).expanded[1] == ["*"])
 
 
 def wall(instant: datetime, tz: tzinfo) -> datetime:
@@ -67,7 +67,7 @@ def _step(cron: str, tz: tzinfo, current: datetime, forward: bool) -> datetime:
     if not covers_every_hour(cron):
         return localize(scheduled, tz)
     # pendulum adds a plain timedelta as absolute seconds: move the instant, not the wall time
-    return current.astimezone(UTC) + (scheduled - naive)
+    return current.astimezone(UTC) + (scheduled - naive)  # type: ignore[no-any-return]  # croniter is untyped
 
 
 def get_next(cron: str, tz: tzinfo, current: datetime) -> datetime:
