@@ -1,5 +1,7 @@
-"""Scheduled runs on the real cluster: a `* * * * *` workflow gets exactly one run per fire time,
-named from the fire time, and an operator restart in between neither loses nor repeats one."""
+"""Scheduled runs on the real cluster: a `* * * * *` workflow's timer wakes at the fire time and
+creates the run named from it; after an operator restart the next fire time gets its run, once.
+(Exactly once per fire time across restarts, replays and downtime is proven with a fake clock in
+tests/unit/handlers/test_scheduler.py; here the real timer, apiserver and metrics.)"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 
 from operator_harness import OperatorProcess, scrape, wait_for
 
-pytestmark = [pytest.mark.cluster, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(240)]
 
 
 async def test_every_minute_exactly_once_across_a_restart(operator: OperatorProcess, api: object, namespace: str) -> None:
@@ -46,9 +48,9 @@ async def test_every_minute_exactly_once_across_a_restart(operator: OperatorProc
     assert delay['updraft_schedule_delay_seconds_bucket{le="1.0",workflow="tick"}'] == 1  # within 1 s of the fire time
     operator.kill()
     operator.start()
-    runs = await wait_for(lambda: scheduled(3), timeout=190, what="three scheduled runs")
+    runs = await wait_for(lambda: scheduled(2), timeout=130, what="the run of the next fire time")
     fires = sorted(datetime.fromisoformat(r["spec"]["logicalDate"].replace("Z", "+00:00")) for r in runs)
-    assert fires[:3] == [fire, fire + timedelta(minutes=1), fire + timedelta(minutes=2)]
+    assert fires[:2] == [fire, fire + timedelta(minutes=1)]
     assert len({r["metadata"]["name"] for r in runs}) == len(runs)
     await wait_for(lambda: _all_done(kube, namespace), timeout=60, what="scheduled runs finished")
     now = datetime.now(timezone.utc)
@@ -57,4 +59,4 @@ async def test_every_minute_exactly_once_across_a_restart(operator: OperatorProc
 
 async def _all_done(kube: Any, namespace: str) -> bool:
     runs = await kube.list("WorkflowRun", namespace)
-    return all((r.get("status") or {}).get("runState") == "SUCCESS" for r in runs[:3])
+    return all((r.get("status") or {}).get("runState") == "SUCCESS" for r in runs[:2])

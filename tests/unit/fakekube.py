@@ -1,0 +1,124 @@
+"""An in-memory stand-in for `updraft.k8s.resources.Kube` (same methods, same error types), with
+a settable clock, for unit tests of the handlers' I/O logic without a cluster.
+
+A fake, on purpose: these tests are about what the handlers ask and decide, in milliseconds and
+with any `now`; the integration tier runs the same handlers against a real kube-apiserver.
+It does what the apiserver does that the handlers rely on: uids, generations, resourceVersions,
+creationTimestamps, AlreadyExists on create, NotFound, merge patches (None removes a key), label
+selectors on list. `fail` makes chosen calls raise; `calls` counts every call by verb and kind."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from updraft.k8s.resources import Created, KubeError, NotFound
+from updraft.model.times import format_ts
+
+
+def _copy(obj: Any) -> Any:
+    """What a client gets: a fresh copy (objects are JSON, so a JSON round trip, fast)."""
+    return json.loads(json.dumps(obj))
+
+
+def _merge(target: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        elif isinstance(v, Mapping) and isinstance(target.get(k), dict):
+            _merge(target[k], v)
+        else:
+            target[k] = _copy(v)
+    return target
+
+
+class FakeKube:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.clock = clock or (lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.fail: dict[tuple[str, str], KubeError] = {}  # (verb, kind) -> raised once per entry
+        self._ids = itertools.count(1)
+        self.kinds: set[str] = set()
+
+    def _check(self, verb: str, kind: str) -> None:
+        self.calls[(verb, kind)] += 1
+        error = self.fail.pop((verb, kind), None)
+        if error is not None:
+            raise error
+
+    async def create(self, body: Mapping[str, Any], namespace: str | None = None) -> Created:
+        kind = body["kind"]
+        self._check("create", kind)
+        ns = namespace or body.get("metadata", {}).get("namespace") or ""
+        key = (kind, ns, body["metadata"]["name"])
+        if key in self.objects:
+            return Created(_copy(self.objects[key]), existed=True)
+        obj = _copy(dict(body))
+        n = next(self._ids)
+        meta = obj.setdefault("metadata", {})
+        meta.update({"namespace": ns, "uid": f"uid-{n}", "resourceVersion": str(n), "generation": 1,
+                     "creationTimestamp": format_ts(self.clock())})
+        obj.pop("stringData", None)
+        self.objects[key] = obj
+        return Created(_copy(obj), existed=False)
+
+    async def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        self._check("get", kind)
+        obj = self.objects.get((kind, namespace or "", name))
+        if obj is None:
+            raise NotFound(404, "NotFound", f"{kind} {name} not found")
+        return _copy(obj)
+
+    async def get_or_none(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        try:
+            return await self.get(kind, name, namespace)
+        except NotFound:
+            return None
+
+    async def list(self, kind: str, namespace: str | None = None,
+                   labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        self._check("list", kind)
+        out = []
+        for (k, ns, _), obj in sorted(self.objects.items()):
+            if k != kind or (namespace is not None and ns != namespace):
+                continue
+            have = obj["metadata"].get("labels") or {}
+            if all(have.get(a) == b for a, b in (labels or {}).items()):
+                out.append(_copy(obj))
+        return out
+
+    async def patch(self, kind: str, name: str, namespace: str | None, patch: Mapping[str, Any]) -> dict[str, Any]:
+        self._check("patch", kind)
+        obj = self.objects.get((kind, namespace or "", name))
+        if obj is None:
+            raise NotFound(404, "NotFound", f"{kind} {name} not found")
+        before = _copy(obj.get("spec"))
+        _merge(obj, {k: v for k, v in patch.items() if k != "status"})
+        if obj.get("spec") != before:
+            obj["metadata"]["generation"] += 1
+        obj["metadata"]["resourceVersion"] = str(next(self._ids))
+        return _copy(obj)
+
+    async def patch_status(self, kind: str, name: str, namespace: str | None,
+                           status: Mapping[str, Any]) -> dict[str, Any]:
+        self._check("patch_status", kind)
+        obj = self.objects.get((kind, namespace or "", name))
+        if obj is None:
+            raise NotFound(404, "NotFound", f"{kind} {name} not found")
+        _merge(obj.setdefault("status", {}), status)
+        obj["metadata"]["resourceVersion"] = str(next(self._ids))
+        return _copy(obj)
+
+    async def delete(self, kind: str, name: str, namespace: str | None = None, grace_seconds: int | None = None) -> bool:
+        self._check("delete", kind)
+        return self.objects.pop((kind, namespace or "", name), None) is not None
+
+    async def exists_kind(self, kind: str) -> bool:
+        return kind in self.kinds
+
+    def of(self, kind: str, namespace: str = "") -> list[dict[str, Any]]:
+        return [o for (k, ns, _), o in sorted(self.objects.items()) if k == kind and (not namespace or ns == namespace)]

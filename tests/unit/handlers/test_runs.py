@@ -1,0 +1,116 @@
+"""The run loop's I/O logic against the FakeKube: a restart with many live runs of a big version
+validates nothing; a transient error does not end a run's loop; a refused pod becomes an event and
+the status is still written; admission knows every workflow's max_active_runs."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+from fakekube import FakeKube
+from harness import NS, Clock, context, workflow_body
+
+import updraft.versions
+from updraft.handlers.runs import reconcile_run
+from updraft.handlers.workflows import reconcile_workflow
+from updraft.k8s.resources import KubeError
+from updraft.model import names
+
+Events = list[tuple[str, str, str]]
+
+
+def chain(n: int, dag: str = "big") -> str:
+    """An n-task chain of no-op tasks."""
+    lines = [f"{dag}:", "  schedule: None", "  tasks:", "    t0: {operator: EmptyOperator}"]
+    lines += [f"    t{i}: {{operator: EmptyOperator, dependencies: [t{i - 1}]}}" for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+async def make_workflow(kube: FakeKube, clock: Clock, name: str, definition: str) -> str:
+    await kube.create(workflow_body(name, definition), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", name, NS))
+    await kube.patch_status("Workflow", name, NS, status)
+    return str(status["latestVersion"])
+
+
+async def start(kube: FakeKube, workflow: str, run: str) -> None:
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": run},
+                       "spec": {"workflowName": workflow, "runType": "ON_DEMAND"}}, NS)
+
+
+def recorder() -> tuple[Events, Any]:
+    events: Events = []
+    return events, lambda obj, type_, reason, message: events.append((type_, reason, message))
+
+
+async def test_a_restart_with_100_live_runs_of_a_500_task_version_validates_nothing(
+        kube: FakeKube, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    await make_workflow(kube, clock, "big", chain(500))
+    for i in range(100):
+        await start(kube, "big", f"big-run-{i:03d}")
+    validated: list[str] = []
+    real = updraft.versions.validate
+    monkeypatch.setattr(updraft.versions, "validate", lambda text, **kw: validated.append(text) or real(text, **kw))
+    ctx = context(kube, clock, max_concurrent_runs=100)  # the restarted operator
+    _, post = recorder()
+    for i in range(100):
+        await reconcile_run(ctx, NS, f"big-run-{i:03d}", post)
+    assert validated == []
+    assert kube.calls[("get", "WorkflowVersion")] == 1  # loaded once, then from memory
+    running = [r for r in kube.of("WorkflowRun") if r["status"]["runState"] == "RUNNING"]
+    assert len(running) == 16  # the definition's default max_active_runs; the rest wait
+    assert {p["metadata"]["labels"][names.LABEL_TASK] for p in kube.of("Pod")} == {"t0"}
+
+
+async def test_a_transient_error_reading_the_run_is_retried_not_the_end(kube: FakeKube, clock: Clock) -> None:
+    from updraft.errors import Retry
+
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    kube.fail[("get", "WorkflowRun")] = KubeError(503, "ServiceUnavailable", "etcd leader changed")
+    _, post = recorder()
+    with pytest.raises(Retry):
+        await reconcile_run(context(kube, clock), NS, "w-run", post)
+    assert (await reconcile_run(context(kube, clock), NS, "w-run", post)) is not None
+    assert await reconcile_run(context(kube, clock), NS, "gone", post) is None  # NotFound ends the loop
+
+
+async def test_a_refused_pod_is_an_event_and_the_status_is_still_written(kube: FakeKube, clock: Clock) -> None:
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    kube.fail[("create", "Pod")] = KubeError(403, "Forbidden", 'pods "x" is forbidden: exceeded quota: zero')
+    events, post = recorder()
+    decision = await reconcile_run(context(kube, clock), NS, "w-run", post)
+    assert decision is not None and not decision.done
+    assert decision.requeue_at is not None and (decision.requeue_at - clock.now).total_seconds() <= 10
+    assert [e[1] for e in events if e[0] == "Warning"] == ["ActionFailed"] and "exceeded quota" in events[-1][2]
+    run = await kube.get("WorkflowRun", "w-run", NS)
+    assert run["status"]["runState"] == "RUNNING" and run["status"]["maxActiveRuns"] == 16
+    await reconcile_run(context(kube, clock), NS, "w-run", post)  # the quota is gone: the pod is made
+    assert [p["metadata"]["name"] for p in kube.of("Pod")] == [names.pod_name("w-run", "t0", 1)]
+
+
+async def test_admission_counts_every_workflow_with_its_own_limit(kube: FakeKube, clock: Clock) -> None:
+    # cluster limit 3; workflow b allows 1 active run and has three older waiting runs: only one of
+    # them holds a slot, so a run of workflow a gets one too (it used to wait, as if b's allowed 16)
+    one = textwrap.dedent("""
+        b:
+          max_active_runs: 1
+          tasks:
+            t0: {operator: EmptyOperator}
+    """)
+    await make_workflow(kube, clock, "b", one)
+    await make_workflow(kube, clock, "a", chain(1, "a"))
+    _, post = recorder()
+    for i in range(3):
+        await start(kube, "b", f"b-{i}")
+        clock.advance(seconds=1)
+    ctx = context(kube, clock, max_concurrent_runs=3)
+    for i in range(3):
+        await reconcile_run(ctx, NS, f"b-{i}", post)
+    clock.advance(seconds=1)
+    await start(kube, "a", "a-0")
+    await reconcile_run(ctx, NS, "a-0", post)
+    states = {r["metadata"]["name"]: r["status"]["runState"] for r in kube.of("WorkflowRun")}
+    assert states == {"b-0": "RUNNING", "b-1": "QUEUED", "b-2": "QUEUED", "a-0": "RUNNING"}

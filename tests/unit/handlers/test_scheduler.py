@@ -1,0 +1,82 @@
+"""The schedule timer against the FakeKube with a fake clock: exactly one run per fire time, named
+from it, across restarts and replays; no backfill after downtime beyond the latest missed fire
+time within the starting deadline. Minutes pass in microseconds."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta
+
+from fakekube import FakeKube
+from harness import NS, Clock, context, workflow_body
+
+from updraft.handlers.scheduler import tick
+from updraft.handlers.workflows import reconcile_workflow
+from updraft.model import names
+from updraft.model.times import format_ts
+
+EVERY_MINUTE = textwrap.dedent("""
+    tick:
+      schedule: '* * * * *'
+      tasks:
+        ok_t: {operator: EmptyOperator}
+""")
+
+
+async def step(kube: FakeKube, clock: Clock) -> datetime | None:
+    """One pass of the timer by a fresh operator process (a restart each time): its status written."""
+    patch, wake_at = await tick(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    if patch:
+        await kube.patch_status("Workflow", "tick", NS, patch)
+    return wake_at
+
+
+def fire_times(kube: FakeKube) -> list[str]:
+    return sorted(r["spec"]["logicalDate"] for r in kube.of("WorkflowRun"))
+
+
+async def test_every_minute_exactly_once_across_restarts_and_replays(kube: FakeKube, clock: Clock) -> None:
+    await kube.create(workflow_body("tick", EVERY_MINUTE, timezone="Asia/Kathmandu"), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    await kube.patch_status("Workflow", "tick", NS, status)
+    clock.advance(seconds=20)  # 08:00:20
+    wake = await step(kube, clock)
+    assert fire_times(kube) == [] and wake == clock.now.replace(second=0) + timedelta(minutes=1)  # no backfill
+    clock.now = wake  # the timer wakes at the fire time
+    assert await step(kube, clock) == wake + timedelta(minutes=1)
+    assert await step(kube, clock) == wake + timedelta(minutes=1)  # a replayed event: nothing new
+    assert fire_times(kube) == [format_ts(wake)]
+    run = kube.of("WorkflowRun")[0]
+    assert run["metadata"]["name"] == names.scheduled_run_name("tick", wake)
+    assert run["spec"]["workflowVersion"] == status["latestVersion"]
+    for minute in (1, 2):
+        clock.now = wake + timedelta(minutes=minute, seconds=0.4)
+        await step(kube, clock)
+        await step(kube, clock)
+    assert fire_times(kube) == [format_ts(wake + timedelta(minutes=m)) for m in range(3)]
+    wf = (await kube.get("Workflow", "tick", NS))["status"]
+    assert wf["lastScheduledTime"] == format_ts(wake + timedelta(minutes=2))
+    assert wf["nextScheduledTime"] == format_ts(wake + timedelta(minutes=3))
+
+
+async def test_after_downtime_only_the_latest_missed_fire_time_runs(kube: FakeKube, clock: Clock) -> None:
+    await kube.create(workflow_body("tick", EVERY_MINUTE), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    await kube.patch_status("Workflow", "tick", NS, status)
+    first = await step(kube, clock)
+    assert first is not None
+    clock.now = first + timedelta(minutes=3, seconds=10)  # down for three fire times
+    await step(kube, clock)
+    assert fire_times(kube) == [format_ts(first + timedelta(minutes=3))]
+    clock.now = first + timedelta(minutes=30, seconds=30)  # down for 27 more: one run, not 27
+    await step(kube, clock)
+    assert fire_times(kube) == [format_ts(first + timedelta(minutes=m)) for m in (3, 30)]
+
+
+async def test_a_manual_only_workflow_has_no_timer(kube: FakeKube, clock: Clock) -> None:
+    await kube.create(workflow_body("tick", EVERY_MINUTE, triggerMode="manual_only"), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    await kube.patch_status("Workflow", "tick", NS, status)
+    assert await step(kube, clock) is None
+    clock.advance(minutes=5)
+    assert await step(kube, clock) is None and fire_times(kube) == []
