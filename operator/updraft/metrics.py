@@ -1,8 +1,8 @@
 """Every Prometheus metric the operator exports, declared in one place.
 
 Labels are bounded: workflow names (at most the workflow quota), run types, states. Never run ids,
-task ids or pod names. Gauges of runs by state are read from the run loops' current view when
-scraped, so they are right after a restart too.
+task ids or pod names. The gauge of runs by state is read from the run loops' current view when
+scraped: after a restart it fills as the loops resume, and a run that ends or is deleted leaves it.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ Layers, pure first:
 - errors.py      the model's exceptions, with their HTTP statuses
 - protocol.py    request decoding and response/error encoding (X-Amz-Target, JSON 1.0)
 - pagination.py  opaque, HMAC-protected NextTokens
-- names.py       ARNs, Kubernetes names for API names, run ids from client tokens
-- views.py       custom resources -> API response structures
+- requests.py    Create/UpdateWorkflow requests -> Workflow specs; ClientToken digests
+- views.py       custom resources -> API response structures (through updraft.model's views)
 - credentials.py, sigv4.py, policy.py, audit.py, throttle.py   who may call what, and the record of it
-- service.py     the operations, over the Kubernetes API (thin)
-- server.py      the aiohttp application that ties the above together (thin)
+- service.py     the operations, over the Kubernetes API and the versions service (updraft.versions)
+- server.py      the aiohttp application that ties the above together
+Names (ARNs aside: updraft.arns) and states come from updraft.model, like the operator's.
 """

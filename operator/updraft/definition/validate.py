@@ -27,8 +27,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from croniter import croniter
-from croniter.croniter import CroniterError
 
 from updraft.definition import graph as g
 from updraft.definition import parameters, values
@@ -36,14 +34,14 @@ from updraft.definition.limits import Limits
 from updraft.definition.loader import LoadError, load
 from updraft.definition.model import Issue, Task, TaskGraph, ValidationResult
 from updraft.definition.tasks import Defaults, TaskDraft, check_task, json_safe, passthrough, warn_env_refs
-from updraft.schedule.fire_times import ONCE
+from updraft.schedule.errors import ScheduleError
+from updraft.schedule.fire_times import ONCE, check_cron
 from updraft.schedule.fire_times import PRESETS as SCHEDULE_PRESETS
 
 DAG_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 # Exactly the presets the scheduler fires (Airflow's cron_presets, @annually, and @once); croniter
 # also knows @midnight, but a definition the scheduler cannot fire must not validate.
 PRESETS = (ONCE, *SCHEDULE_PRESETS)
-_NEVER_PROBE = datetime(2000, 1, 1)  # a fixed instant, not a clock: only "does it ever fire" is asked
 RESERVED_TOP = "default"  # dag-factory: settings shared by every DAG of the file
 
 
@@ -231,13 +229,10 @@ def _schedule(conf: dict[str, Any], px: str, r: _Report) -> str | None:
             r.error(path, "schedule", f"unknown schedule preset {expr!r} (one of: {', '.join(PRESETS)})")
             return None
         return expr
-    if len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
-        r.error(path, "schedule", f"{raw!r} is not a valid cron expression (5 fields: minute hour day month weekday)")
-        return None
     try:
-        croniter(expr, _NEVER_PROBE).get_next(datetime)
-    except (CroniterError, ValueError):
-        r.error(path, "schedule", f"{raw!r} never fires (no such date, e.g. 30 February)")
+        check_cron(expr)
+    except ScheduleError as e:
+        r.error(path, "schedule", e.message)
         return None
     return expr
 

@@ -103,15 +103,6 @@ def encode_timedelta(td: timedelta) -> dict[str, Any]:
     return {"__type__": TIMEDELTA, "seconds": td.total_seconds()}
 
 
-def encode_datetime(dt: datetime) -> dict[str, Any]:
-    """dag-factory's form; tz is dropped by that form, so always encode in UTC."""
-    u = dt.astimezone(timezone.utc)
-    out: dict[str, Any] = {"__type__": DATETIME, "year": u.year, "month": u.month, "day": u.day}
-    for f in ("hour", "minute", "second", "microsecond"):
-        if getattr(u, f):
-            out[f] = getattr(u, f)
-    return out
-
 
 def materialize(value: Any) -> Any:
     """Replace the (already validated) `__type__` dicts with real timedelta/datetime objects: what

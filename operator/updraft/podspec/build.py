@@ -60,7 +60,6 @@ class PodInputs:
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Mapping[str, Any], ...] = ()
     command: tuple[str, ...] = ()  # empty: the image's entrypoint
-    args: tuple[str, ...] = ()
 
 
 def labels(workflow: str, run: str, task_id: str, attempt: int) -> dict[str, str]:
@@ -135,8 +134,6 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
         container["volumeMounts"].append({"name": "definition", "mountPath": DEFINITION_DIR, "readOnly": True})
     if i.command:
         container["command"] = list(i.command)
-    if i.args:
-        container["args"] = list(i.args)
     spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "serviceAccountName": i.service_account,

@@ -74,7 +74,9 @@ class Schedule:
         return zone(self.timezone)
 
 
-def _check_cron(expression: str) -> None:
+def check_cron(expression: str) -> None:
+    """A 5-field cron that fires at least once, else ScheduleError(field="cron") saying why. The one
+    cron check: the validator, the scheduler and the CLI all call it."""
     if expression.startswith("@"):
         raise ScheduleError("cron", f"unknown preset {expression!r} (use one of {', '.join([ONCE, *PRESETS])})")
     fields = expression.split(" ")
@@ -105,7 +107,7 @@ def parse(expression: str | None, tz: str = "UTC", start: datetime | None = None
         if expression == "None":
             expression = None
     if expression is not None and expression != ONCE and expression not in PRESETS:
-        _check_cron(expression)
+        check_cron(expression)
     zone(tz)
     for name, value in (("start", start), ("end", end)):
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None
