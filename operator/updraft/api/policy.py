@@ -71,7 +71,7 @@ class PolicyError(ValueError):
 
 
 @dataclass(frozen=True)
-class Decision:
+class Verdict:
     allowed: bool
     explicit_deny: bool
 
@@ -329,12 +329,12 @@ def _applies(stmt: Mapping[str, Any], action: str, resource: str, ctx: Mapping[s
 
 
 def evaluate(policies: Sequence[Mapping[str, Any]] | None, *, action: str, resource: str,
-             context: Mapping[str, str | list[str]]) -> Decision:
+             context: Mapping[str, str | list[str]]) -> Verdict:
     """IAM's decision for one request. `policies` None means the principal was configured with no
     policies at all: full access to every airflow-serverless action (credentials.py documents it);
     an empty sequence allows nothing."""
     if policies is None:
-        return Decision(allowed=True, explicit_deny=False)
+        return Verdict(allowed=True, explicit_deny=False)
     ctx = _normalize_context(context)
     allowed = False
     for document in policies:
@@ -345,12 +345,12 @@ def evaluate(policies: Sequence[Mapping[str, Any]] | None, *, action: str, resou
                 raise PolicyError(f'"Effect" must be "Allow" or "Deny", got {effect!r}')
             if _applies(stmt, action, resource, ctx, variables):
                 if effect == "Deny":
-                    return Decision(allowed=False, explicit_deny=True)
+                    return Verdict(allowed=False, explicit_deny=True)
                 allowed = True
-    return Decision(allowed=allowed, explicit_deny=False)
+    return Verdict(allowed=allowed, explicit_deny=False)
 
 
-def denied_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
+def denied_message(principal_arn: str, action: str, resource: str, decision: Verdict) -> str:
     """AWS's AccessDeniedException message for a denied decision."""
     if decision.allowed:
         raise ValueError("denied_message needs a decision that denies")

@@ -48,7 +48,7 @@ class LeaseRecord:
 
 
 @dataclass(frozen=True)
-class Decision:
+class LeaseDecision:
     """acquire or renew: write `record`; wait: look again in `retry_in_s` seconds."""
 
     action: str  # "acquire" | "renew" | "wait"
@@ -56,18 +56,18 @@ class Decision:
     retry_in_s: float
 
 
-def decide(current: LeaseRecord | None, me: str, now: datetime, duration_s: int, renew_every_s: float) -> Decision:
+def decide(current: LeaseRecord | None, me: str, now: datetime, duration_s: int, renew_every_s: float) -> LeaseDecision:
     """What replica `me` does on seeing the Lease `current` at `now`."""
     if current is not None and current.holder == me:
-        return Decision("renew", replace(current, renewed=now, duration_s=duration_s), renew_every_s)
+        return LeaseDecision("renew", replace(current, renewed=now, duration_s=duration_s), renew_every_s)
     if current is None or current.holder is None:
         transitions = 0 if current is None else current.transitions + (1 if current.acquired else 0)
-        return Decision("acquire", LeaseRecord(me, now, now, duration_s, transitions), renew_every_s)
+        return LeaseDecision("acquire", LeaseRecord(me, now, now, duration_s, transitions), renew_every_s)
     expires = current.expires()
     if expires is not None and expires > now:
         left = (expires - now).total_seconds()
-        return Decision("wait", None, max(MIN_RETRY_S, min(renew_every_s, left)))
-    return Decision("acquire", LeaseRecord(me, now, now, duration_s, current.transitions + 1), renew_every_s)
+        return LeaseDecision("wait", None, max(MIN_RETRY_S, min(renew_every_s, left)))
+    return LeaseDecision("acquire", LeaseRecord(me, now, now, duration_s, current.transitions + 1), renew_every_s)
 
 
 def released(current: LeaseRecord, now: datetime) -> LeaseRecord:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from updraft.api.policy import (Decision, PolicyError, check_policy, denied_message, evaluate, principal_type,
+from updraft.api.policy import (Verdict, PolicyError, check_policy, denied_message, evaluate, principal_type,
                                 request_context)
 
 ACCOUNT = "123456789012"
@@ -345,17 +345,17 @@ def test_request_context() -> None:
 
 def test_denied_messages_as_aws_words_them() -> None:
     implicit = evaluate([], action="airflow-serverless:CreateWorkflow", resource="*", context={})
-    assert implicit == Decision(allowed=False, explicit_deny=False)
+    assert implicit == Verdict(allowed=False, explicit_deny=False)
     assert denied_message(ALICE, "airflow-serverless:CreateWorkflow", "*", implicit) == (
         f"User: {ALICE} is not authorized to perform: airflow-serverless:CreateWorkflow on resource: * because no "
         "identity-based policy allows the airflow-serverless:CreateWorkflow action")
     explicit = evaluate([deny()], action="airflow-serverless:DeleteWorkflow", resource=WF, context={})
-    assert explicit == Decision(allowed=False, explicit_deny=True)
+    assert explicit == Verdict(allowed=False, explicit_deny=True)
     assert denied_message(ROLE, "airflow-serverless:DeleteWorkflow", WF, explicit) == (
         f"User: {ROLE} is not authorized to perform: airflow-serverless:DeleteWorkflow on resource: {WF} with an "
         "explicit deny in an identity-based policy")
     with pytest.raises(ValueError):
-        denied_message(ALICE, "a:b", "*", Decision(allowed=True, explicit_deny=False))
+        denied_message(ALICE, "a:b", "*", Verdict(allowed=True, explicit_deny=False))
 
 
 def test_evaluate_refuses_what_it_cannot_read() -> None:
