@@ -190,14 +190,10 @@ def check_task(key: str, conf: Any, path: str, defaults: Defaults, dag_dates: di
                 error(kp, "max-retry-delay-range", f"max_retry_delay must not be negative, got {td.total_seconds():g}")
             else:
                 draft.max_retry_delay = td
-        elif k in parameters.AWS_CONTROLLED or k.endswith("_aws_conn_id"):
-            if k.endswith("aws_conn_id"):  # also source_/dest_aws_conn_id (S3FileTransformOperator)
-                norm[k] = None  # the default credential chain: the workflow's role
-                if v not in ("aws_default", None):
-                    warn(kp, "aws-controlled", f"{k} {v!r} is ignored: tasks use the workflow's role")
-            elif v is not None:
-                why = "comes from the environment" if k == "region_name" else "is not supported"
-                warn(kp, "aws-controlled", f"{k} {why}; the value is ignored")
+        elif _aws_controlled(k):
+            value = passed_on(k, v, kp, error, warn)
+            if value is not DROPPED:
+                norm[k] = value
         elif k in ("start_date", "end_date"):
             if not from_defaults and v is not None and not _same_instant(v, dag_dates.get(k)):
                 warn(kp, "ignored-parameter", f"task-level {k} is not supported and is ignored (the workflow's applies)")
@@ -205,14 +201,9 @@ def check_task(key: str, conf: Any, path: str, defaults: Defaults, dag_dates: di
             if not parameters.is_default(parameters.TASK_IGNORED, k, v) and not from_defaults:
                 warn(kp, "ignored-parameter", f"{k} is not supported by MWAA Serverless and is ignored")
         elif k == "deferrable":
-            if v:
-                warn(kp, "deferrable", "deferrable is not supported: the task runs in its pod until done")
-            norm["deferrable"] = False
+            norm[k] = passed_on(k, v, kp, error, warn)
         else:
-            safe = json_safe(v, kp, error)
-            warn_env_refs(safe, kp, warn)
-            draft.arguments[k] = safe
-            norm[k] = safe
+            draft.arguments[k] = norm[k] = passed_on(k, v, kp, error, warn)
 
     if operator is None:
         return None
@@ -259,23 +250,40 @@ def passthrough(defaults: Defaults, error: Report, warn: Report) -> dict[str, An
             continue
         if k in parameters.MAPPING_KEYS or k in parameters.TASK_STRUCTURAL:
             error(kp, "default-args-form", f"{k} cannot be a default argument")
-        elif k in parameters.AWS_CONTROLLED or k.endswith("_aws_conn_id"):
-            if k.endswith("aws_conn_id"):
-                out[k] = None
-                if v not in ("aws_default", None):
-                    warn(kp, "aws-controlled", f"{k} {v!r} is ignored: tasks use the workflow's role")
-            elif v is not None:
-                why = "comes from the environment" if k == "region_name" else "is not supported"
-                warn(kp, "aws-controlled", f"{k} {why}; the value is ignored")
-        elif k == "deferrable":
-            if v:
-                warn(kp, "deferrable", "deferrable is not supported: the task runs in its pod until done")
-            out[k] = False
-        else:
-            safe = json_safe(v, kp, error)
-            warn_env_refs(safe, kp, warn)
-            out[k] = safe
+            continue
+        value = passed_on(k, v, kp, error, warn)
+        if value is not DROPPED:
+            out[k] = value
     return out
+
+
+DROPPED = object()  # what `passed_on` returns for an argument Airflow must not see
+
+
+def _aws_controlled(key: str) -> bool:
+    return key in parameters.AWS_CONTROLLED or key.endswith("_aws_conn_id")
+
+
+def passed_on(k: str, v: Any, kp: str, error: Report, warn: Report) -> Any:
+    """What an operator argument (of a task or in default_args) becomes for Airflow: connection
+    ids are the default credential chain (the workflow's role), other AWS-controlled settings are
+    dropped, `deferrable` is off, anything else must be JSON-safe. Warnings say what changed."""
+    if _aws_controlled(k):
+        if k.endswith("aws_conn_id"):  # also source_/dest_aws_conn_id (S3FileTransformOperator)
+            if v not in ("aws_default", None):
+                warn(kp, "aws-controlled", f"{k} {v!r} is ignored: tasks use the workflow's role")
+            return None
+        if v is not None:
+            why = "comes from the environment" if k == "region_name" else "is not supported"
+            warn(kp, "aws-controlled", f"{k} {why}; the value is ignored")
+        return DROPPED
+    if k == "deferrable":
+        if v:
+            warn(kp, "deferrable", "deferrable is not supported: the task runs in its pod until done")
+        return False
+    safe = json_safe(v, kp, error)
+    warn_env_refs(safe, kp, warn)
+    return safe
 
 
 def _same_instant(value: Any, dag_value: Any) -> bool:

@@ -190,8 +190,7 @@ def _check_dag(dag_id: str, conf: dict[str, Any], px: str, limits: Limits, now: 
     defaults = _check_default_args(defaults_raw, f"{px}default_args", r)
     groups = _check_groups(conf.get("task_groups"), px, r)
     dag_defaults = passthrough(defaults, r.error, r.warn)
-    for grp in groups.values():
-        passthrough(grp.default_args, r.error, r.warn)  # reported here; written by _normalized
+    group_defaults = {name: passthrough(grp.default_args, r.error, r.warn) for name, grp in groups.items()}
     drafts = _check_tasks(conf.get("tasks"), px, defaults, groups, dates, limits, r)
     if drafts is None:
         return None
@@ -202,7 +201,8 @@ def _check_dag(dag_id: str, conf: dict[str, Any], px: str, limits: Limits, now: 
     order = g.topological(upstream)
     by_id = {g.final_task_id(d.key, d.group, groups): d for d in drafts.values()}
     tasks = {tid: _task(tid, by_id[tid], upstream[tid]) for tid in order}
-    normalized = _normalized(dag_id, params, schedule, start, end, tz_name, mar, drafts, groups, dag_defaults)
+    normalized = _normalized(dag_id, params, schedule, start, end, tz_name, mar, drafts, groups, dag_defaults,
+                             group_defaults)
     return TaskGraph(dag_id=dag_id, tasks=tasks, schedule=schedule, timezone=tz_name, start_date=start,
                      end_date=end, max_active_runs=mar, params=params, normalized=normalized)
 
@@ -421,13 +421,10 @@ def _task(tid: str, d: TaskDraft, upstream: set[str]) -> Task:
                 sensor_timeout=d.sensor_timeout, arguments=d.arguments, task_group=d.group)
 
 
-def _ignore(path: str, rule: str, message: str) -> None:
-    """Issues already reported (groups' passthrough is checked in `_check_dag`)."""
-
-
 def _normalized(dag_id: str, params: dict[str, Any], schedule: str | None, start: datetime | None,
                 end: datetime | None, tz_name: str | None, mar: int, drafts: dict[str, TaskDraft],
-                groups: dict[str, g.Group], default_args: dict[str, Any]) -> dict[str, Any]:
+                groups: dict[str, g.Group], default_args: dict[str, Any],
+                group_defaults: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """dag-factory's form of the validated definition: what the runner loads, never the raw text.
     Honoured values are written out on every task; other default_args stay default_args."""
     dag: dict[str, Any] = {"dag_id": dag_id, "params": params, "default_args": default_args,
@@ -444,7 +441,7 @@ def _normalized(dag_id: str, params: dict[str, Any], schedule: str | None, start
         dag["task_groups"] = {
             name: {k: v for k, v in (("parent_group_name", grp.parent), ("dependencies", grp.dependencies or None),
                                      ("prefix_group_id", None if grp.prefix else False),
-                                     ("default_args", passthrough(grp.default_args, _ignore, _ignore) or None))
+                                     ("default_args", group_defaults[name] or None))
                    if v is not None}
             for name, grp in groups.items()
         }
