@@ -17,15 +17,17 @@ import kopf
 
 from updraft import metrics
 from updraft.config import Settings
-from updraft.errors import Retry
+from updraft.errors import Retry, transient
 from updraft.handlers import runs, scheduler, workflows
 from updraft.handlers.context import Context
+from updraft.k8s.resources import KubeError
 from updraft.model import names
 from updraft.model.names import GROUP, VERSION
 from updraft.model.workflow import Workflow
 
 log = logging.getLogger("updraft.operator")
 IDLE_RECHECK_S = 60.0
+TRANSIENT_RETRY_S = 5.0  # a run loop whose Kubernetes call failed transiently looks again this soon
 
 
 def _ctx(memo: Any) -> Context:
@@ -112,10 +114,14 @@ async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.Da
             wake.clear()
             try:
                 decision = await runs.reconcile_run(ctx, namespace, name, post_event)
-            except Retry as e:  # not now (the API throttling or failing): the loop goes on
+            except (Retry, KubeError) as e:  # not now (the API throttling or failing): the loop goes on
+                if isinstance(e, KubeError) and not transient(e):
+                    metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
+                    raise
+                delay = e.delay if isinstance(e, Retry) else TRANSIENT_RETRY_S
                 metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
-                log.warning("run %s/%s: %s; again in %.0f s", namespace, name, e.message, e.delay)
-                await _sleep(wake, e.delay)
+                log.warning("run %s/%s: %s; again in %.0f s", namespace, name, e, delay)
+                await _sleep(wake, delay)
                 continue
             except Exception:
                 metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
