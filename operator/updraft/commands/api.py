@@ -141,7 +141,8 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
                        AuditLog(sys.stdout))
     if args.metrics_port:
         metrics.serve(args.metrics_port)
-    runner = web.AppRunner(server.app(), access_log=None)
+    # lingering_time=0: a body left unread (a refused request) is not drained; the connection closes
+    runner = web.AppRunner(server.app(), access_log=None, lingering_time=0)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()
