@@ -330,9 +330,8 @@ def _applies(stmt: Mapping[str, Any], action: str, resource: str, ctx: Mapping[s
 
 def evaluate(policies: Sequence[Mapping[str, Any]] | None, *, action: str, resource: str,
              context: Mapping[str, str | list[str]]) -> Decision:
-    """IAM's decision for one request. `policies` None means the principal was configured with no
-    policies at all: full access to every airflow-serverless action (credentials.py documents it);
-    an empty sequence allows nothing."""
+    """IAM's decision for one request. `policies` None means the principal was configured with
+    `"fullAccess": true` (credentials.py): every action is allowed; an empty sequence allows nothing."""
     if policies is None:
         return Decision(allowed=True, explicit_deny=False)
     ctx = _normalize_context(context)

@@ -19,7 +19,8 @@ over the Workflow, WorkflowVersion and WorkflowRun resources of one namespace, s
 
 work unchanged. Requests must be signed (SigV4) with an access key from --credentials, a JSON
 file: {"<access key id>": {"secretAccessKey": "...", "principal": "arn:aws:iam::<account>:user/<name>",
-"policies": [<IAM policy documents>]}} (no "policies": every action allowed). Every call is
+"policies": [<IAM policy documents>]}} (or "fullAccess": true instead of "policies": every action
+allowed; an entry with neither is refused). Every call is
 written to standard output as one CloudTrail-shaped JSON event; Prometheus metrics are served on
 --metrics-port. S3 definitions are read with the default AWS credential chain (AWS_ENDPOINT_URL
 is honoured)."""
