@@ -189,7 +189,8 @@ async def _token_secret(ctx: Context, run: Mapping[str, Any], pod: str, task_id:
                      "labels": {naming.LABEL_MANAGED: naming.MANAGED_BY, naming.LABEL_RUN: naming.label_value(meta["name"])},
                      "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun",
                                           "name": meta["name"], "uid": meta["uid"]}]},
-        "stringData": {"token": token(ctx.task_api_key, Attempt(meta["namespace"], meta["name"], task_id, attempt))},
+        "stringData": {"token": token(ctx.task_api_key, Attempt(meta["namespace"], meta["name"], task_id, attempt,
+                                                                meta["uid"], pod))},
     }, meta["namespace"])
     return name
 
