@@ -15,7 +15,9 @@
    protocol.MAX_DEPTH levels deep that must meet the model's input shape; a workflow ARN must be
    in this API's partition (arns.PARTITION);
 4. authorize: the caller's IAM-style policies, against the ARN of the workflow found (not the
-   caller's spelling of it), with the workflow's tags as aws:ResourceTag;
+   caller's spelling of it), with the workflow's tags as aws:ResourceTag; CreateWorkflow and
+   UpdateWorkflow also need iam:PassRole on their RoleArn (iam:PassedToService
+   airflow-serverless.amazonaws.com);
 5. run the operation over the custom resources;
 6. answer in AWS JSON 1.0, count it in the metrics, and write one CloudTrail-shaped audit event,
    whatever the outcome (caller-controlled text in it bounded: audit.bounded).
@@ -45,6 +47,7 @@ from updraft.metrics import API_REQUEST_DURATION, API_REQUESTS
 log = logging.getLogger("updraft.api")
 SERVICE_PREFIX = "airflow-serverless"
 READ_ONLY = ("Get", "List")
+PASSES_ROLE = ("CreateWorkflow", "UpdateWorkflow")  # operations whose RoleArn needs iam:PassRole
 
 
 @dataclass
@@ -138,6 +141,16 @@ class ApiServer:
         decision = policy.evaluate(principal.policies, action=action, resource=resource, context=context)
         if not decision.allowed:
             raise errors.access_denied(policy.denied_message(principal.arn, action, resource, decision))
+        role = params.get("RoleArn")
+        if operation in PASSES_ROLE and isinstance(role, str):
+            # as in AWS: giving a workflow a role needs iam:PassRole on that role, so being allowed
+            # to create or update workflows is not the power to act as every role they could trust
+            pass_context = policy.request_context(
+                principal_arn=principal.arn, principal_tags=principal.tags, region=self.config.region,
+                secure_transport=self._secure(request), passed_to_service=policy.PASSED_TO_SERVICE)
+            passing = policy.evaluate(principal.policies, action=policy.PASS_ROLE, resource=role, context=pass_context)
+            if not passing.allowed:
+                raise errors.access_denied(policy.denied_message(principal.arn, policy.PASS_ROLE, role, passing))
 
     async def handle(self, request: web.Request) -> web.Response:
         started = time.monotonic()
