@@ -59,6 +59,8 @@ def decode_body(body: bytes) -> dict[str, Any]:
         value = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise validation(f"The request body is not valid JSON: {getattr(e, 'msg', str(e))}", reason="cannotParse") from None
+    except ValueError as e:  # e.g. an integer of more digits than Python converts (4300)
+        raise validation(f"The request body is not valid JSON: {str(e)[:200]}", reason="cannotParse") from None
     except RecursionError:  # the C parser stops cleanly at the interpreter's recursion limit
         raise too_deep from None
     if deeper_than(value, MAX_DEPTH):  # so no recursive code downstream (checks, audit) meets it

@@ -221,3 +221,17 @@ async def test_a_signed_caller_is_throttled_only_after_its_signature_checks():
         assert resp.status == 200 and service.calls == 1
     finally:
         await client.close()
+
+
+async def test_a_number_too_long_to_convert_is_a_validation_error():
+    """Found by the fuzz tier: Python refuses to convert integers of more than 4300 digits with a
+    plain ValueError, which the decoder did not catch (a 500)."""
+    client, _, service = await _client()
+    try:
+        body = b'{"MaxResults":' + b"9" * 5000 + b"}"
+        resp = await client.post("/", data=body, headers=_signed(_url(client), body=body))
+        payload = json.loads(await resp.read())
+        assert (resp.status, payload["__type"], payload["Reason"]) == (400, "ValidationException", "cannotParse")
+        assert service.calls == 0
+    finally:
+        await client.close()

@@ -19,7 +19,7 @@ from updraft.taskapi import server
 from updraft.taskapi.store import configmap_name, size_of
 from updraft.taskapi.tokens import Attempt, token
 
-from .standin_kube import StandInKube
+from standin_kube import StandInKube
 
 KEY = b"k" * 32
 NS, RUN = "ns", "run-1"
