@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
+import aiohttp.http_exceptions
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from updraft import arns
 from updraft.api import audit, errors, model, policy, protocol, sigv4
@@ -47,6 +49,9 @@ from updraft.metrics import API_REQUEST_DURATION, API_REQUESTS
 log = logging.getLogger("updraft.api")
 SERVICE_PREFIX = "airflow-serverless"
 READ_ONLY = ("Get", "List")
+# for the aiohttp runner: a refused request's unread body is not drained (the connection closes),
+# and bodies are never inflated (Content-Encoding is refused from the headers)
+RUNNER_OPTIONS: Mapping[str, Any] = {"lingering_time": 0, "auto_decompress": False}
 PASSES_ROLE = ("CreateWorkflow", "UpdateWorkflow")  # operations whose RoleArn needs iam:PassRole
 
 
@@ -115,6 +120,10 @@ class ApiServer:
         authentication configured)."""
         if request.content_length is not None and request.content_length > protocol.MAX_BODY:
             raise errors.too_large(protocol.MAX_BODY)
+        encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):  # AWS JSON bodies are sent as they are; nothing to inflate
+            raise errors.validation(f"Content-Encoding {encoding[:40]!r} is not supported: send the body as it is",
+                                    reason="cannotParse")
         return self._precheck(request)
 
     async def _read_body(self, request: web.Request) -> bytes:
@@ -122,6 +131,8 @@ class ApiServer:
             return await request.read()
         except web.HTTPRequestEntityTooLarge:  # chunked, or a Content-Length that lied
             raise errors.too_large(protocol.MAX_BODY) from None
+        except (RequestPayloadError, aiohttp.http_exceptions.HttpProcessingError) as e:  # e.g. a broken chunk
+            raise errors.validation(f"The request body could not be read: {str(e)[:200]}", reason="cannotParse") from None
 
     def _check_signature(self, request: web.Request, presented: sigv4.Presented | None, body: bytes) -> Principal:
         if presented is None:

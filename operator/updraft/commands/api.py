@@ -115,7 +115,7 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
     from updraft import metrics
     from updraft.api.audit import AuditLog
     from updraft.api.pagination import PageTokens
-    from updraft.api.server import ApiServer, ServerConfig
+    from updraft.api.server import RUNNER_OPTIONS, ApiServer, ServerConfig
     from updraft.api.service import Service, ServiceConfig
     from updraft.config import ConfigError, from_env
     from updraft.k8s.resources import Kube, connect
@@ -142,8 +142,7 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
                        AuditLog(sys.stdout))
     if args.metrics_port:
         metrics.serve(args.metrics_port)
-    # lingering_time=0: a body left unread (a refused request) is not drained; the connection closes
-    runner = web.AppRunner(server.app(), access_log=None, lingering_time=0)
+    runner = web.AppRunner(server.app(), access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()

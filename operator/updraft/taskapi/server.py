@@ -41,6 +41,9 @@ MAX_DEPTH = 64
 FINAL_RUN_STATES = frozenset({"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"})
 _ATTEMPT = re.compile(r"0|[1-9][0-9]{0,8}")
 UNAUTHORIZED = "missing or invalid task token"
+# for the aiohttp runner: a refused request's body is not drained (the connection closes), and
+# bodies are never inflated (pods send JSON as it is)
+RUNNER_OPTIONS: Mapping[str, Any] = {"lingering_time": 0, "auto_decompress": False}
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -177,8 +180,7 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
 
 
 async def start(kube: Kube, key: bytes, port: int, host: str = "0.0.0.0") -> web.AppRunner:
-    # lingering_time=0: the body of a refused request is not drained; the connection closes
-    runner = web.AppRunner(build_app(kube, key), access_log=None, lingering_time=0)
+    runner = web.AppRunner(build_app(kube, key), access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("task API listening on %s:%d", host, port)

@@ -22,7 +22,7 @@ from botocore.credentials import Credentials
 from updraft.api import audit as audit_mod, protocol
 from updraft.api.audit import AuditLog
 from updraft.api.credentials import Principal
-from updraft.api.server import ApiServer, ServerConfig
+from updraft.api.server import RUNNER_OPTIONS, ApiServer, ServerConfig
 from updraft.api.throttle import RateLimiter
 
 KEY, SECRET = "AKIATEST000000000001", "secret"
@@ -58,7 +58,9 @@ async def _client(service: Any = None, **config: Any) -> tuple[TestClient, io.St
         credentials={KEY: Principal(access_key_id=KEY, secret_access_key=SECRET, arn=ARN, policies=None)},
         clock=lambda: datetime.now(timezone.utc), **config), AuditLog(out))
     SERVERS.append(server)
-    client = TestClient(TestServer(server.app(), lingering_time=0))
+    test_server = TestServer(server.app())
+    await test_server.start_server(**RUNNER_OPTIONS)  # runner options go here, not to TestServer()
+    client = TestClient(test_server)
     await client.start_server()
     return client, out, service
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import uuid
 from typing import Any
 
 from updraft.k8s.resources import Conflict, Created, NotFound
@@ -25,7 +26,9 @@ class StandInKube:
     def put(self, obj: dict[str, Any], namespace: str) -> dict[str, Any]:
         obj = copy.deepcopy(obj)
         obj.setdefault("metadata", {}).update(namespace=namespace, resourceVersion=str(next(_versions)))
-        obj["metadata"].setdefault("uid", f"uid-{next(_versions)}")
+        obj["metadata"].setdefault("uid", str(uuid.uuid4()))
+        obj["metadata"].setdefault("creationTimestamp", "2026-01-01T00:00:00Z")
+        obj["metadata"].setdefault("generation", 1)
         self.objects[(obj["kind"], namespace, obj["metadata"]["name"])] = obj
         return obj
 

@@ -37,7 +37,9 @@ def _headers(run: dict[str, Any], task: str = "load", attempt: int = 1, pod: str
 
 
 async def _client(kube: StandInKube, **kw: Any) -> TestClient:
-    client = TestClient(TestServer(server.build_app(kube, KEY, **kw), lingering_time=0))  # type: ignore[arg-type]
+    test_server = TestServer(server.build_app(kube, KEY, **kw))  # type: ignore[arg-type]
+    await test_server.start_server(**server.RUNNER_OPTIONS)
+    client = TestClient(test_server)
     await client.start_server()
     return client
 
