@@ -162,8 +162,10 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
     async def no_tracebacks(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
         try:
             return await handler(request)
-        except web.HTTPException:
-            raise
+        except web.HTTPException as e:  # no route (404), a method it does not take (405): JSON too
+            if e.status < 400:
+                raise
+            return _error(e.status, e.reason, {"Allow": e.headers["Allow"]} if "Allow" in e.headers else None)
         except KubeError as e:
             log.warning("task API: the cluster refused %s %s: %s", request.method, request.path, e)
             return _error(503, "the cluster did not answer; try again")
