@@ -26,7 +26,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import given, seed
+from hypothesis import event, given, seed
 from hypothesis import strategies as st
 
 from fuzz_support import FUZZ, RAW_BODIES, SEED, encode, mutated, valid_params
@@ -187,6 +187,7 @@ def headers_for(url: str, body: bytes, operation: str, how: str, key: tuple[str,
 
 def check_answer(status: int, raw: bytes, caplog: pytest.LogCaptureFixture, what: Any) -> None:
     assert status != 500, what
+    event(f"{status} {json.loads(raw).get('__type', '') if raw.startswith(b'{') else ''}")  # --hypothesis-show-statistics
     tracebacks = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     assert not tracebacks, (what, [r.getMessage() for r in tracebacks])
     payload = json.loads(raw)
