@@ -4,10 +4,12 @@
    header naming a configured access key, within the clock skew (or an anonymous caller with
    --insecure-no-auth); then the body, at most protocol.MAX_BODY bytes (a declared or actual
    larger body is answered 413 ValidationException without reading on), and the signature over
-   it. Every refusal takes a token from its client address's bucket; once that is empty the
-   address gets ThrottlingException before anything is read, and the audit lines of requests
-   never authenticated are rate-limited, so an unauthenticated flood costs neither reads nor the
-   audit trail;
+   it. A refusal from the headers takes a token from its client address's bucket, a refusal
+   after the body from the bucket of that address and access key id; an empty bucket means
+   ThrottlingException before anything is read (so a correctly signed caller behind the same
+   address is not held back by someone else's failures), and the audit lines of requests never
+   authenticated are rate-limited, so an unauthenticated flood costs neither reads nor the audit
+   trail;
 2. throttle: a token bucket per principal (per client address without authentication), taken
    only once the signature is checked, so knowing an access key id does not let a caller spend
    its owner's rate;
@@ -181,16 +183,24 @@ class ApiServer:
                 target_error = e
                 operation = "unknown"
             client = self._client_ip(request) or "unknown"
-            # a client whose requests keep failing authentication is refused before anything is read
-            wait = self.unauthenticated.wait(client, time.monotonic())
+            try:  # from the headers alone: nothing read yet
+                presented = self._refuse_early(request)
+            except (sigv4.AuthError, ApiError):
+                wait = self.unauthenticated.take(client, time.monotonic())
+                if wait > 0:
+                    raise errors.throttled(wait) from None
+                raise
+            # a key id (not secret) whose signatures keep failing from this address is refused
+            # before its body is read; its owner's other addresses, and other keys here, are not
+            failing = f"{client}|{presented.principal.access_key_id}" if presented is not None else client
+            wait = self.unauthenticated.wait(failing, time.monotonic())
             if wait > 0:
                 raise errors.throttled(wait)
             try:
-                presented = self._refuse_early(request)
                 body = await self._read_body(request)
                 principal = self._check_signature(request, presented, body)
             except (sigv4.AuthError, ApiError):
-                self.unauthenticated.take(client, time.monotonic())
+                self.unauthenticated.take(failing, time.monotonic())
                 raise
             authenticated = True
             # a bucket per principal (its keys share it); without authentication, per client address

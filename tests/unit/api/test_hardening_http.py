@@ -237,3 +237,19 @@ async def test_a_number_too_long_to_convert_is_a_validation_error():
         assert service.calls == 0
     finally:
         await client.close()
+
+
+async def test_a_signed_caller_is_not_held_back_by_failures_from_its_address():
+    """Behind a load balancer many callers share an address: one caller's failures must not lock out the rest."""
+    client, _, service = await _client(unauthenticated_rate_per_second=0.001, unauthenticated_burst=2)
+    try:
+        for _ in range(4):
+            await client.post("/", data=b"{}")  # unsigned: 403, 403, then 429
+        assert (await client.post("/", data=b"{}")).status == 429
+        resp = await client.post("/", data=b"{}", headers=_signed(_url(client)))
+        assert resp.status == 200 and service.calls == 1
+        # bad signatures with this key from this address: its own bucket, then refused before reading
+        bad = {**_signed(_url(client)), "Authorization": _signed(_url(client))["Authorization"][:-4] + "0000"}
+        assert [(await client.post("/", data=b"{}", headers=bad)).status for _ in range(3)] == [403, 403, 429]
+    finally:
+        await client.close()
