@@ -83,6 +83,22 @@ def anonymous(account_id: str) -> Principal:
                      policies=None)
 
 
+@web.middleware
+async def aws_shaped_refusals(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """What aiohttp refuses itself (a path other than /, a method other than POST) answers in the
+    AWS JSON shape too: ValidationException (unknownOperation) with aiohttp's status."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        error = errors.validation(f"{request.method} {request.path[:100]} is not an operation: the API takes "
+                                  f"POST / with {protocol.TARGET_HEADER}", reason="unknownOperation")
+        headers = {"Allow": e.headers["Allow"]} if "Allow" in e.headers else None
+        return web.Response(status=e.status, body=json.dumps(error.body(), separators=(",", ":")).encode(),
+                            content_type=protocol.CONTENT_TYPE, headers=headers)
+
+
 class ApiServer:
     def __init__(self, service: Service, config: ServerConfig, audit_log: audit.AuditLog) -> None:
         self.service, self.config, self.audit_log = service, config, audit_log
@@ -92,7 +108,7 @@ class ApiServer:
         self.audit_suppressed = 0
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=protocol.MAX_BODY + 1)
+        app = web.Application(client_max_size=protocol.MAX_BODY + 1, middlewares=[aws_shaped_refusals])
         app.router.add_post("/", self.handle)
         app.router.add_get("/healthz", self.healthz)
         return app

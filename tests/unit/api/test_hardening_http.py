@@ -253,3 +253,17 @@ async def test_a_signed_caller_is_not_held_back_by_failures_from_its_address():
         assert [(await client.post("/", data=b"{}", headers=bad)).status for _ in range(3)] == [403, 403, 429]
     finally:
         await client.close()
+
+
+async def test_other_paths_and_methods_answer_in_the_aws_shape():
+    client, _, service = await _client()
+    try:
+        for method, path, status in (("GET", "/", 405), ("POST", "/x", 404), ("DELETE", "/", 405)):
+            resp = await client.request(method, path)
+            payload = json.loads(await resp.read())
+            assert resp.status == status and resp.content_type == "application/x-amz-json-1.0"
+            assert (payload["__type"], payload["Reason"]) == ("ValidationException", "unknownOperation")
+        assert (await client.get("/healthz")).status == 200
+        assert service.calls == 0
+    finally:
+        await client.close()

@@ -96,9 +96,9 @@ class Harness:
         self.loop.run_until_complete(self.client.start_server())
         self.url = str(self.client.make_url("")).rstrip("/")
 
-    def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    def post(self, body: bytes, headers: dict[str, str], method: str = "POST", path: str = "/") -> tuple[int, bytes]:
         async def go() -> tuple[int, bytes]:
-            resp = await self.client.post("/", data=body, headers=headers)
+            resp = await self.client.request(method, path, data=body, headers=headers)
             return resp.status, await resp.read()
         return self.loop.run_until_complete(go())
 
@@ -223,13 +223,22 @@ def test_generated_and_mutated_requests_get_aws_answers(harness: Harness, caplog
     check_answer(status, raw, caplog, (operation, how, body[:300]))
 
 
+PATHS = st.sampled_from(["/", "/", "/", "//", "/x", "/%2e%2e/", "/?Action=ListWorkflows", "/healthz/x", "/" + "a" * 3000])
+METHODS = st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
+
+
 @seed(SEED)
 @FUZZ
-@given(body=RAW_BODIES, operation=OPERATIONS, how=st.sampled_from(["none", "unsigned", "declared-too-long"]))
-def test_raw_bodies_get_aws_answers(harness: Harness, caplog: pytest.LogCaptureFixture, body: bytes, operation: str,
-                                    how: str) -> None:
+@given(body=RAW_BODIES, operation=OPERATIONS, how=st.sampled_from(["none", "unsigned", "declared-too-long"]),
+       method=METHODS, path=PATHS)
+def test_raw_bodies_methods_and_paths_get_aws_answers(harness: Harness, caplog: pytest.LogCaptureFixture, body: bytes,
+                                                      operation: str, how: str, method: str, path: str) -> None:
     caplog.set_level(logging.WARNING)
     caplog.clear()
     body, headers = headers_for(harness.url, body, operation, how, ADMIN)
-    status, raw = harness.post(body, headers)
-    check_answer(status, raw, caplog, (operation, how, body[:200]))
+    status, raw = harness.post(body, headers, method=method, path=path)
+    if status in (404, 405):  # no such route or method: still the AWS shape
+        assert json.loads(raw)["__type"] == "ValidationException", (method, path)
+        event(f"{status} no such route or method")
+        return
+    check_answer(status, raw, caplog, (operation, how, method, path, body[:200]))
