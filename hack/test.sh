@@ -20,6 +20,7 @@ s=$SECONDS; bash hack/helm-check.sh >/dev/null; phase "helm lint + template" $s
 s=$SECONDS; QUIET=1 bash hack/cluster/deploy.sh --operator-replicas 0; phase "helm install (operator at 0)" $s
 
 export UPDRAFT_KUBECONFIG UPDRAFT_REQUIRE_CLUSTER=1 UPDRAFT_REQUIRE_AIRFLOW=1
+export UPDRAFT_FUZZ_EXAMPLES=${UPDRAFT_FUZZ_EXAMPLES:-1000}  # the fuzz tier, longer than in `make unit` (60)
 UPDRAFT_KUBECONFIG=$(bash hack/cluster/kubeconfig.sh | tail -1)
 failed=0
 s=$SECONDS

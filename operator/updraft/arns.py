@@ -15,6 +15,9 @@ from typing import Any, Mapping
 
 from updraft.model import names
 
+
+PARTITION = "aws"  # the only partition this API serves; the model's pattern admits others
+ARN_MEMBERS = ("WorkflowArn", "ResourceArn")  # the request members that name a workflow
 _ARN = re.compile(r"arn:(aws(?:-(?:cn|us-gov|iso|iso-b|iso-e|iso-f))?):airflow-serverless:([a-z]{2}-(?:[a-z]+-)+[0-9]):"
                   r"([0-9]{12}):workflow/([a-zA-Z0-9][a-zA-Z0-9.\-_]{0,254})-([a-zA-Z0-9]{10})")
 
@@ -54,3 +57,29 @@ def parse_workflow_arn(arn: str) -> WorkflowRef | None:
     if m is None:
         return None
     return WorkflowRef(*m.groups())
+
+
+def foreign_partition(arn: str) -> str | None:
+    """The partition of a workflow ARN when it is not this API's own, else None. An ARN in
+    another partition (aws-us-gov, aws-cn, ...) names nothing here; it must be refused, never
+    resolved, or a policy written for `arn:aws:...` would not apply to it."""
+    ref = parse_workflow_arn(arn)
+    return ref.partition if ref is not None and ref.partition != PARTITION else None
+
+
+def partition_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(member, message) for every ARN member of a request that names another partition."""
+    out = []
+    for member in ARN_MEMBERS:
+        value = params.get(member)
+        partition = foreign_partition(value) if isinstance(value, str) else None
+        if partition is not None:
+            out.append((member, f'is in partition "{partition}"; this API serves only partition "{PARTITION}" '
+                                f"(arn:{PARTITION}:airflow-serverless:...)"))
+    return out
+
+
+def authorization_resource(requested: str, found: Mapping[str, Any] | None, region: str, account: str) -> str:
+    """The ARN a request is authorized against: the ARN of the workflow it resolved to, whatever
+    spelling the caller used, or the caller's string when it resolves to nothing."""
+    return arn_of(found, region, account) if found is not None else requested

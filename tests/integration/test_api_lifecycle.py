@@ -43,7 +43,7 @@ slow:
     slow_task: {operator: airflow.providers.standard.operators.empty.EmptyOperator}
 """
 CREDENTIALS = {
-    ADMIN[0]: {"secretAccessKey": ADMIN[1], "principal": f"arn:aws:iam::{ACCOUNT}:user/admin"},
+    ADMIN[0]: {"secretAccessKey": ADMIN[1], "principal": f"arn:aws:iam::{ACCOUNT}:user/admin", "fullAccess": True},
     READER[0]: {"secretAccessKey": READER[1], "principal": f"arn:aws:iam::{ACCOUNT}:user/reader", "policies": [{
         "Version": "2012-10-17",
         "Statement": [

@@ -52,6 +52,7 @@ async def test_xcom_flows_between_tasks(api: object, namespace: str, moto_s3: st
     from updraft.runner.execute import run_task
     from updraft.runner.inputs import TaskInputs
     from updraft.taskapi import server
+    from updraft.model.names import pod_name
     from updraft.taskapi.tokens import Attempt, token
 
     kube = Kube(api)
@@ -59,8 +60,9 @@ async def test_xcom_flows_between_tasks(api: object, namespace: str, moto_s3: st
     port = free_port()
     runner = await server.start(kube, key, port, host="127.0.0.1")
     try:
-        await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "x-1"},
-                           "spec": {"workflowName": "xcom_pipeline"}}, namespace)
+        created = await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun",
+                                     "metadata": {"name": "x-1"}, "spec": {"workflowName": "xcom_pipeline"}}, namespace)
+        uid = created.body["metadata"]["uid"]
         graph = validate(DEFINITION).graph
         assert graph is not None
         logical = datetime(2025, 7, 1, tzinfo=timezone.utc)
@@ -68,7 +70,7 @@ async def test_xcom_flows_between_tasks(api: object, namespace: str, moto_s3: st
             inputs = TaskInputs(workflow="xcom_pipeline", run_id="x-1", task_id=task_id, attempt=1,
                                 logical_date=logical, definition=graph.normalized, namespace=namespace,
                                 task_api_url=f"http://127.0.0.1:{port}",
-                                token=token(key, Attempt(namespace, "x-1", task_id, 1)))
+                                token=token(key, Attempt(namespace, "x-1", task_id, 1, uid, pod_name("x-1", task_id, 1))))
             result = await asyncio.to_thread(run_task, inputs)
             assert result.state == "success", (task_id, result.error)
         s3 = boto3.client("s3")
@@ -85,7 +87,7 @@ async def test_xcom_flows_between_tasks(api: object, namespace: str, moto_s3: st
         with pytest.raises(XComError, match="401"):
             await asyncio.to_thread(forged.pull, "list_objects")
         good = TaskApiClient(f"http://127.0.0.1:{port}", namespace, "x-1", "put_object", 1,
-                             token(key, Attempt(namespace, "x-1", "put_object", 1)))
+                             token(key, Attempt(namespace, "x-1", "put_object", 1, uid, pod_name("x-1", "put_object", 1))))
         assert await asyncio.to_thread(good.pull, "list_objects") == ["raw/2025-07-01/data_20250701.csv"]
         good.task_id = "list_objects"  # claim another task's identity with this token
         with pytest.raises(XComError, match="401|403"):

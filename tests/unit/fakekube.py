@@ -4,18 +4,22 @@ a settable clock, for unit tests of the handlers' I/O logic without a cluster.
 A fake, on purpose: these tests are about what the handlers ask and decide, in milliseconds and
 with any `now`; the integration tier runs the same handlers against a real kube-apiserver.
 It does what the apiserver does that the handlers rely on: uids, generations, resourceVersions,
-creationTimestamps, AlreadyExists on create, NotFound, merge patches (None removes a key), label
-selectors on list. `fail` makes chosen calls raise; `calls` counts every call by verb and kind."""
+creationTimestamps, AlreadyExists on create, NotFound, merge patches (None removes a key) with a
+`metadata.resourceVersion` precondition answered with Conflict, label selectors on list. Every
+call yields to the event loop once, so concurrent requests interleave as they do against a real
+server. `fail` makes chosen calls raise; `calls` counts every call by verb and kind."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from updraft.k8s.resources import Created, KubeError, NotFound
+from updraft.k8s.resources import Conflict, Created, KubeError, NotFound
 from updraft.model.times import format_ts
 
 
@@ -44,30 +48,39 @@ class FakeKube:
         self._ids = itertools.count(1)
         self.kinds: set[str] = set()
 
-    def _check(self, verb: str, kind: str) -> None:
+    async def _check(self, verb: str, kind: str) -> None:
+        await asyncio.sleep(0)
         self.calls[(verb, kind)] += 1
         error = self.fail.pop((verb, kind), None)
         if error is not None:
             raise error
 
+    def put(self, body: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+        """Store an object as given (a test's starting state); metadata the server sets is filled in
+        where the body lacks it."""
+        obj = _copy(dict(body))
+        n = next(self._ids)
+        meta = obj.setdefault("metadata", {})
+        meta["namespace"], meta["resourceVersion"] = namespace, str(n)
+        meta.setdefault("uid", str(uuid.UUID(int=n)))  # deterministic, and a UUID as the apiserver's are
+        meta.setdefault("generation", 1)
+        meta.setdefault("creationTimestamp", format_ts(self.clock()))
+        obj.pop("stringData", None)
+        self.objects[(obj["kind"], namespace, meta["name"])] = obj
+        return _copy(obj)
+
     async def create(self, body: Mapping[str, Any], namespace: str | None = None) -> Created:
         kind = body["kind"]
-        self._check("create", kind)
+        await self._check("create", kind)
         ns = namespace or body.get("metadata", {}).get("namespace") or ""
         key = (kind, ns, body["metadata"]["name"])
         if key in self.objects:
             return Created(_copy(self.objects[key]), existed=True)
-        obj = _copy(dict(body))
-        n = next(self._ids)
-        meta = obj.setdefault("metadata", {})
-        meta.update({"namespace": ns, "uid": f"uid-{n}", "resourceVersion": str(n), "generation": 1,
-                     "creationTimestamp": format_ts(self.clock())})
-        obj.pop("stringData", None)
-        self.objects[key] = obj
-        return Created(_copy(obj), existed=False)
+        body = {**body, "metadata": {k: v for k, v in body["metadata"].items() if k not in ("uid", "generation")}}
+        return Created(self.put(body, ns), existed=False)
 
     async def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        self._check("get", kind)
+        await self._check("get", kind)
         obj = self.objects.get((kind, namespace or "", name))
         if obj is None:
             raise NotFound(404, "NotFound", f"{kind} {name} not found")
@@ -81,7 +94,7 @@ class FakeKube:
 
     async def list(self, kind: str, namespace: str | None = None,
                    labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        self._check("list", kind)
+        await self._check("list", kind)
         out = []
         for (k, ns, _), obj in sorted(self.objects.items()):
             if k != kind or (namespace is not None and ns != namespace):
@@ -92,10 +105,13 @@ class FakeKube:
         return out
 
     async def patch(self, kind: str, name: str, namespace: str | None, patch: Mapping[str, Any]) -> dict[str, Any]:
-        self._check("patch", kind)
+        await self._check("patch", kind)
         obj = self.objects.get((kind, namespace or "", name))
         if obj is None:
             raise NotFound(404, "NotFound", f"{kind} {name} not found")
+        wanted = (patch.get("metadata") or {}).get("resourceVersion")
+        if wanted is not None and wanted != obj["metadata"]["resourceVersion"]:
+            raise Conflict(409, "Conflict", "the object has been modified; please apply your changes to the latest version")
         before = _copy(obj.get("spec"))
         _merge(obj, {k: v for k, v in patch.items() if k != "status"})
         if obj.get("spec") != before:
@@ -105,7 +121,7 @@ class FakeKube:
 
     async def patch_status(self, kind: str, name: str, namespace: str | None,
                            status: Mapping[str, Any]) -> dict[str, Any]:
-        self._check("patch_status", kind)
+        await self._check("patch_status", kind)
         obj = self.objects.get((kind, namespace or "", name))
         if obj is None:
             raise NotFound(404, "NotFound", f"{kind} {name} not found")
@@ -114,7 +130,7 @@ class FakeKube:
         return _copy(obj)
 
     async def delete(self, kind: str, name: str, namespace: str | None = None, grace_seconds: int | None = None) -> bool:
-        self._check("delete", kind)
+        await self._check("delete", kind)
         return self.objects.pop((kind, namespace or "", name), None) is not None
 
     async def exists_kind(self, kind: str) -> bool:

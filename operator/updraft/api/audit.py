@@ -87,7 +87,8 @@ def _utc(now: datetime) -> datetime:
 def event(*, operation: str, principal_arn: str | None, access_key_id: str | None, source_ip: str,
           user_agent: str, request_parameters: Mapping[str, Any] | None, response_elements: Mapping[str, Any] | None,
           error_code: str | None, error_message: str | None, region: str, account_id: str, now: datetime,
-          request_id: str, event_id: str, resources: Sequence[str] = ()) -> dict[str, Any]:
+          request_id: str, event_id: str, resources: Sequence[str] = (),
+          additional_event_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One CloudTrail-shaped record. Pass request parameters and response elements already in
     CloudTrail form (see trail_value), or None when there are none (CloudTrail writes null)."""
     record: dict[str, Any] = {
@@ -107,6 +108,7 @@ def event(*, operation: str, principal_arn: str | None, access_key_id: str | Non
     record.update({
         "requestParameters": dict(request_parameters) if request_parameters is not None else None,
         "responseElements": dict(response_elements) if response_elements is not None else None,
+        **({"additionalEventData": dict(additional_event_data)} if additional_event_data else {}),
         "requestID": request_id,
         "eventID": event_id,
         "readOnly": operation.startswith(("Get", "List")),
@@ -116,6 +118,33 @@ def event(*, operation: str, principal_arn: str | None, access_key_id: str | Non
     record.update({"eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": account_id,
                    "eventCategory": "Management"})
     return record
+
+
+MAX_TEXT = 1024  # userAgent, errorMessage, sourceIPAddress: the caller chooses what they hold
+MAX_EVENT_BYTES = 64 * 1024
+TRUNCATED = "...(truncated)"
+
+
+def _clip(text: Any, limit: int) -> Any:
+    if isinstance(text, str) and len(text) > limit:
+        return text[:limit - len(TRUNCATED)] + TRUNCATED
+    return text
+
+
+def bounded(record: Mapping[str, Any], *, max_text: int = MAX_TEXT, max_bytes: int = MAX_EVENT_BYTES) -> dict[str, Any]:
+    """The record with caller-controlled text cut to `max_text` characters, and, when it would
+    still be larger than `max_bytes` as JSON, its requestParameters and responseElements left out
+    (null, named in additionalEventData.omitted), so one request writes at most about `max_bytes`."""
+    out = dict(record)
+    for key in ("userAgent", "errorMessage", "sourceIPAddress"):
+        if key in out:
+            out[key] = _clip(out[key], max_text)
+    if len(json.dumps(out, separators=(",", ":"), default=_json_default)) > max_bytes:
+        omitted = [k for k in ("requestParameters", "responseElements") if out.get(k) is not None]
+        out.update({k: None for k in omitted})
+        out["additionalEventData"] = {**(out.get("additionalEventData") or {}), "omitted": omitted,
+                                      "reason": f"the event was larger than {max_bytes} bytes"}
+    return out
 
 
 # ---------------------------------------------------------------- the model's sensitive shapes

@@ -7,15 +7,20 @@ The file is JSON, one entry per access key id:
         "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "principal": "arn:aws:iam::123456789012:user/alice",
         "tags": {"team": "data"},
-        "policies": [{"Version": "2012-10-17", "Statement": [...]}]}}
+        "policies": [{"Version": "2012-10-17", "Statement": [...]}]},
+     "AKIAEXAMPLEADMIN0001": {
+        "secretAccessKey": "...", "principal": "arn:aws:iam::123456789012:user/admin",
+        "fullAccess": true}}
 
 - `principal` is the IAM user or role ARN the key acts as; it appears in authorization errors and
   in the audit log, and its account is the account of the key.
 - `tags` (optional) are the principal's tags, the `aws:PrincipalTag/<key>` condition keys that ABAC
   policies compare with `aws:ResourceTag/<key>`.
-- `policies` (optional) are identity-based policy documents, evaluated by policy.py. Leaving the
-  key out gives FULL ACCESS to every airflow-serverless action (Principal.policies is None), as for
-  a single-user installation; `"policies": []` gives no access at all.
+- `policies` are identity-based policy documents, evaluated by policy.py (`"policies": []` allows
+  nothing). `"fullAccess": true` instead allows every action, iam:PassRole included
+  (Principal.policies is None), as for a single-user installation. Every entry has exactly one of
+  the two: an entry with neither is refused, so a misspelt or forgotten key never grants access
+  (before issue 21 a missing "policies" meant full access).
 
 Everything is validated when the file is loaded, policies included, and the first problem raises
 CredentialsError naming the file, the access key, the field and the rule, so a typo stops the
@@ -36,7 +41,7 @@ from updraft.api.policy import PolicyError, check_policy
 ACCESS_KEY_ID = re.compile(r"^\w{16,128}$", re.ASCII)
 PRINCIPAL_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::(\d{12}):(user|role)/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}$",
                            re.ASCII)
-FIELDS = ("secretAccessKey", "principal", "tags", "policies")
+FIELDS = ("secretAccessKey", "principal", "tags", "policies", "fullAccess")
 
 
 class CredentialsError(ValueError):
@@ -45,8 +50,8 @@ class CredentialsError(ValueError):
 
 @dataclass(frozen=True)
 class Principal:
-    """One access key and the identity it signs for. `policies` None means no "policies" key was
-    given: full access to every airflow-serverless action. An empty tuple allows nothing."""
+    """One access key and the identity it signs for. `policies` None means the file said
+    `"fullAccess": true`: every action is allowed. An empty tuple allows nothing."""
 
     access_key_id: str
     secret_access_key: str = field(repr=False)
@@ -103,7 +108,8 @@ def _principal(source: str, key: str, entry: Any, actions: Collection[str] | Non
         raise _fail(source, key, 'must be an object with "secretAccessKey" and "principal"')
     unknown = sorted(set(entry) - set(FIELDS))
     if unknown:
-        raise _fail(source, key, f'unknown field "{unknown[0]}" (fields: {", ".join(FIELDS)})')
+        raise _fail(source, key, f'unknown field "{unknown[0]}" (fields: {", ".join(FIELDS)}); nothing is '
+                                 "granted for a field the server does not know")
     secret = entry.get("secretAccessKey")
     if not isinstance(secret, str) or not secret:
         raise _fail(source, key, '"secretAccessKey" must be a non-empty string')
@@ -114,7 +120,16 @@ def _principal(source: str, key: str, entry: Any, actions: Collection[str] | Non
         raise _fail(source, key, f'"principal" must be an IAM ARN (arn:aws:iam::<12 digits>:user/... or role/...), '
                                  f"got {arn!r}")
     tags = _tags(source, key, entry["tags"]) if "tags" in entry else MappingProxyType({})
-    policies = _policies(source, key, entry["policies"], actions) if "policies" in entry else None
+    full = entry.get("fullAccess")
+    if "fullAccess" in entry and full is not True:
+        raise _fail(source, key, f'"fullAccess" must be true when given (leave it out and use "policies" to '
+                                 f"allow less), got {full!r}")
+    if full and "policies" in entry:
+        raise _fail(source, key, 'has both "fullAccess" and "policies"; give one of them')
+    if not full and "policies" not in entry:
+        raise _fail(source, key, 'has no "policies": give it a list of IAM policy documents, or "fullAccess": true '
+                                 "to allow every action (an entry without either grants nothing and is refused)")
+    policies = None if full else _policies(source, key, entry["policies"], actions)
     return Principal(access_key_id=key, secret_access_key=secret, arn=arn, policies=policies, tags=tags)
 
 

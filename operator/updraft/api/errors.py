@@ -45,13 +45,14 @@ class ApiError(Exception):
     code: str
     message: str
     members: dict[str, Any] = field(default_factory=dict)  # the exception shape's other members
+    http_status: int | None = None  # when the code's usual status does not fit (413 for a body too large)
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.code}: {self.message}")
 
     @property
     def status(self) -> int:
-        return STATUS.get(self.code, 400)
+        return self.http_status or STATUS.get(self.code, 400)
 
     def body(self) -> dict[str, Any]:
         """The JSON 1.0 error document: `__type`, `message`, then the shape's other members."""
@@ -63,6 +64,13 @@ def validation(message: str, fields: list[FieldProblem] | None = None, reason: s
     if fields:
         members["FieldList"] = [{"Name": f.name, "Message": f.message} for f in fields]
     return ApiError("ValidationException", message, members)
+
+
+def too_large(limit: int) -> ApiError:
+    """A body over the limit: ValidationException (the model's code) with HTTP 413, as AWS's front
+    ends answer; the body is never read past the limit."""
+    return ApiError("ValidationException", f"The request body is larger than {limit} bytes",
+                    {"Reason": "cannotParse"}, http_status=413)
 
 
 def invalid_fields(fields: list[FieldProblem]) -> ApiError:

@@ -59,7 +59,9 @@ QUALIFIERS = ("ForAllValues", "ForAnyValue")
 # The keys of the request context Updraft builds (see request_context). Condition keys naming
 # anything else are refused at load time: they could never match, which is always a mistake.
 CONTEXT_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username", "aws:TagKeys",
-                "aws:RequestedRegion", "aws:SecureTransport")
+                "aws:RequestedRegion", "aws:SecureTransport", "iam:PassedToService")
+PASS_ROLE = "iam:PassRole"
+PASSED_TO_SERVICE = "airflow-serverless.amazonaws.com"  # iam:PassedToService when a workflow is given a role
 CONTEXT_KEY_PREFIXES = ("aws:PrincipalTag/", "aws:ResourceTag/", "aws:RequestTag/")
 MULTIVALUED_KEYS = frozenset({"aws:tagkeys"})
 
@@ -91,7 +93,8 @@ def principal_type(arn: str) -> str:
 def request_context(*, principal_arn: str, principal_tags: Mapping[str, str] | None = None,
                     resource_tags: Mapping[str, str] | None = None, request_tags: Mapping[str, str] | None = None,
                     tag_keys: Sequence[str] | None = None, region: str | None = None,
-                    secure_transport: bool | None = None) -> dict[str, str | list[str]]:
+                    secure_transport: bool | None = None, passed_to_service: str | None = None
+                    ) -> dict[str, str | list[str]]:
     """The condition keys of one request. `resource_tags` are the tags of the workflow acted on,
     `request_tags` the tags the request sets (CreateWorkflow, TagResource); `aws:TagKeys` is
     `tag_keys` when given (UntagResource: the keys being removed), else the request tags' keys."""
@@ -115,6 +118,8 @@ def request_context(*, principal_arn: str, principal_tags: Mapping[str, str] | N
         ctx["aws:RequestedRegion"] = region
     if secure_transport is not None:
         ctx["aws:SecureTransport"] = "true" if secure_transport else "false"
+    if passed_to_service is not None:
+        ctx["iam:PassedToService"] = passed_to_service
     return ctx
 
 
@@ -330,9 +335,8 @@ def _applies(stmt: Mapping[str, Any], action: str, resource: str, ctx: Mapping[s
 
 def evaluate(policies: Sequence[Mapping[str, Any]] | None, *, action: str, resource: str,
              context: Mapping[str, str | list[str]]) -> Verdict:
-    """IAM's decision for one request. `policies` None means the principal was configured with no
-    policies at all: full access to every airflow-serverless action (credentials.py documents it);
-    an empty sequence allows nothing."""
+    """IAM's decision for one request. `policies` None means the principal was configured with
+    `"fullAccess": true` (credentials.py): every action is allowed; an empty sequence allows nothing."""
     if policies is None:
         return Verdict(allowed=True, explicit_deny=False)
     ctx = _normalize_context(context)

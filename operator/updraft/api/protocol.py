@@ -15,10 +15,12 @@ from botocore.model import Shape
 
 from updraft.api import model
 from updraft.api.errors import ApiError, validation
+from updraft.guards.depth import deeper_than
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 TARGET_HEADER = "X-Amz-Target"
 MAX_BODY = 1024 * 1024
+MAX_DEPTH = 32  # the model's deepest input is 4 levels; documents (OverrideParameters) get room to spare
 
 
 def target_operation(target: str | None) -> str:
@@ -32,15 +34,24 @@ def target_operation(target: str | None) -> str:
     return target[len(prefix):]
 
 
+
 def decode_body(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY:
         raise validation(f"The request body is larger than {MAX_BODY} bytes", reason="cannotParse")
     if not body.strip():
         return {}
+    too_deep = validation(f"The request body nests arrays and objects more than {MAX_DEPTH} levels deep",
+                          reason="cannotParse")
     try:
         value = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise validation(f"The request body is not valid JSON: {getattr(e, 'msg', str(e))}", reason="cannotParse") from None
+    except ValueError as e:  # e.g. an integer of more digits than Python converts (4300)
+        raise validation(f"The request body is not valid JSON: {str(e)[:200]}", reason="cannotParse") from None
+    except RecursionError:  # the C parser stops cleanly at the interpreter's recursion limit
+        raise too_deep from None
+    if deeper_than(value, MAX_DEPTH):  # so no recursive code downstream (checks, audit) meets it
+        raise too_deep
     if not isinstance(value, dict):
         raise validation("The request body must be a JSON object", reason="cannotParse")
     return value

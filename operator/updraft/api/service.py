@@ -82,7 +82,8 @@ class Service:
     async def find_workflow(self, arn: str) -> Obj | None:
         """The Workflow an ARN names in this API's region, account and namespace, or None."""
         ref = arns.parse_workflow_arn(arn)
-        if ref is None or ref.region != self.config.region or ref.account != self.config.account_id:
+        if (ref is None or ref.partition != arns.PARTITION or ref.region != self.config.region
+                or ref.account != self.config.account_id):
             return None
         workflow = await self.kube.get_or_none("Workflow", ref.object_name, self.ns)
         if workflow is None or arns.api_name(workflow) != ref.name or arns.arn_suffix(workflow["metadata"]["uid"]) != ref.suffix:
@@ -435,7 +436,8 @@ class Service:
         arn = p.get("WorkflowArn") or p.get("ResourceArn")
         if isinstance(arn, str):
             workflow = await self.find_workflow(arn)
-            return arn, dict((workflow or {}).get("spec", {}).get("tags") or {})
+            resource = arns.authorization_resource(arn, workflow, self.config.region, self.config.account_id)
+            return resource, dict((workflow or {}).get("spec", {}).get("tags") or {})
         if operation == "CreateWorkflow":
             return f"arn:aws:airflow-serverless:{self.config.region}:{self.config.account_id}:workflow/{p.get('Name', '')}-*", {}
         return "*", {}

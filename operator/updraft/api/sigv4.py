@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote
@@ -173,10 +174,23 @@ def _stamp(t: datetime) -> str:
 
 # ---------------------------------------------------------------- verify
 
-def verify(*, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
-           credentials: Mapping[str, Principal], region: str, now: datetime, service: str = SERVICE) -> Principal:
-    """The Principal that signed this request, or AuthError. `path` and `query` are as received
-    (still percent-encoded); `now` must be timezone-aware."""
+@dataclass(frozen=True)
+class Presented:
+    """What the headers of a request claim, checked as far as it can be without the body: a
+    known access key, a well-formed signature scope, a request time within the skew. The server
+    reads the body only after this (an unauthenticated caller never makes it read a byte)."""
+
+    principal: Principal
+    amz_date: str
+    scope_parts: tuple[str, ...]
+    signed: tuple[str, ...]
+    signature: str
+    headers: Mapping[str, str]
+
+
+def precheck(*, headers: Mapping[str, str], credentials: Mapping[str, Principal], region: str, now: datetime,
+             service: str = SERVICE) -> Presented:
+    """Everything `verify` checks that does not need the body: the Presented request, or AuthError."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     h = _header_map(headers)
@@ -229,16 +243,29 @@ def verify(*, method: str, path: str, query: str, headers: Mapping[str, str], bo
     if request_time > now + MAX_SKEW:
         raise _invalid(f"Signature not yet current: {amz_date} is still later than {_stamp(now + MAX_SKEW)} "
                        f"({_stamp(now)} + 5 min.)")
+    return Presented(principal, amz_date, tuple(scope_parts), tuple(signed), params["Signature"], h)
 
+
+def check_signature(presented: Presented, *, method: str, path: str, query: str, body: bytes) -> Principal:
+    """The second half of `verify`: the body's hash and the signature itself."""
+    h = presented.headers
     payload_hash = hashlib.sha256(body).hexdigest()
     claimed = h.get("x-amz-content-sha256")
     if claimed is not None and claimed != payload_hash:
         raise _invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
-
-    canonical = canonical_request(method, path, query, h, signed, payload_hash)
-    scope = "/".join(scope_parts[1:])
-    key = signing_key(principal.secret_access_key, scope_date, scope_region, scope_service)
-    expected = hmac.new(key, string_to_sign(amz_date, scope, canonical).encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected.encode(), params["Signature"].encode()):
+    canonical = canonical_request(method, path, query, h, list(presented.signed), payload_hash)
+    _key_id, scope_date, scope_region, scope_service, _terminator = presented.scope_parts
+    scope = "/".join(presented.scope_parts[1:])
+    key = signing_key(presented.principal.secret_access_key, scope_date, scope_region, scope_service)
+    expected = hmac.new(key, string_to_sign(presented.amz_date, scope, canonical).encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), presented.signature.encode()):
         raise _invalid()
-    return principal
+    return presented.principal
+
+
+def verify(*, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
+           credentials: Mapping[str, Principal], region: str, now: datetime, service: str = SERVICE) -> Principal:
+    """The Principal that signed this request, or AuthError. `path` and `query` are as received
+    (still percent-encoded); `now` must be timezone-aware."""
+    presented = precheck(headers=headers, credentials=credentials, region=region, now=now, service=service)
+    return check_signature(presented, method=method, path=path, query=query, body=body)

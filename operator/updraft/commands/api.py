@@ -19,7 +19,8 @@ over the Workflow, WorkflowVersion and WorkflowRun resources of one namespace, s
 
 work unchanged. Requests must be signed (SigV4) with an access key from --credentials, a JSON
 file: {"<access key id>": {"secretAccessKey": "...", "principal": "arn:aws:iam::<account>:user/<name>",
-"policies": [<IAM policy documents>]}} (no "policies": every action allowed). Every call is
+"policies": [<IAM policy documents>]}} (or "fullAccess": true instead of "policies": every action
+allowed; an entry with neither is refused). Every call is
 written to standard output as one CloudTrail-shaped JSON event; Prometheus metrics are served on
 --metrics-port. S3 definitions are read with the default AWS credential chain (AWS_ENDPOINT_URL
 is honoured)."""
@@ -114,7 +115,7 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
     from updraft import metrics
     from updraft.api.audit import AuditLog
     from updraft.api.pagination import PageTokens
-    from updraft.api.server import ApiServer, ServerConfig
+    from updraft.api.server import RUNNER_OPTIONS, ApiServer, ServerConfig
     from updraft.api.service import Service, ServiceConfig
     from updraft.config import ConfigError, from_env
     from updraft.k8s.resources import Kube, connect
@@ -137,7 +138,7 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
                        AuditLog(sys.stdout))
     if args.metrics_port:
         metrics.serve(args.metrics_port)
-    runner = web.AppRunner(server.app(), access_log=None)
+    runner = web.AppRunner(server.app(), access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()

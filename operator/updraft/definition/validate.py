@@ -78,9 +78,19 @@ def validate(text: str, *, limits: Limits = Limits(), now: datetime | None = Non
         return ValidationResult(None, tuple(r.errors), tuple(r.warnings))
     dag_id, conf, prefix = split
     result = _check_dag(dag_id, conf, prefix, limits, now, r)
+    _refuse_typed_anywhere(data, r)
     if r.errors:
         return ValidationResult(None, tuple(r.errors), tuple(r.warnings))
     return ValidationResult(result, (), tuple(r.warnings))
+
+
+def _refuse_typed_anywhere(data: Any, r: _Report) -> None:
+    """A disallowed `__type__` is an error wherever it is, used or not (values.typed_problems);
+    those the checks above reported already are not repeated."""
+    reported = {(i.path, i.rule) for i in r.errors}
+    for path, rule, message in values.typed_problems(data):
+        if (path, rule) not in reported:
+            r.error(path, rule, message)
 
 
 def _split(data: Any, r: _Report) -> tuple[str, dict[str, Any], str] | None:

@@ -48,6 +48,27 @@ def check_typed(value: dict[str, Any]) -> None:
             raise ValueProblem("type-arguments", f"{kind} field {f!r} must be a number")
 
 
+def typed_problems(document: Any) -> list[tuple[str, str, str]]:
+    """(path, rule, message) for every `__type__` object anywhere in a parsed definition that is
+    not an allowed one, whether or not the key it sits under is used (an ignored parameter, a
+    display-only task-group key): nothing carrying a disallowed `__type__` is accepted, even to be
+    dropped. Paths read `dag.tasks.t.arg[0].x`, as the validator's. Iterative (no recursion)."""
+    out: list[tuple[str, str, str]] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            if "__type__" in value:
+                try:
+                    check_typed(value)
+                except ValueProblem as p:
+                    out.append((path or "definition", p.rule, p.message))
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return out
+
+
 def to_timedelta(value: Any, *, numbers_allowed: bool = True) -> timedelta:
     if is_typed(value):
         check_typed(value)

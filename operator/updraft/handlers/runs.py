@@ -136,7 +136,7 @@ async def _token_secret(ctx: Context, run: WorkflowRun, pod: str, task_id: str, 
         "metadata": {"name": name, "namespace": run.namespace,
                      "labels": {names.LABEL_MANAGED: names.MANAGED_BY, **names.run_selector(run.name)},
                      "ownerReferences": [names.owner_ref("WorkflowRun", run.name, run.uid)]},
-        "stringData": {"token": token(ctx.task_api_key, Attempt(run.namespace, run.name, task_id, attempt))},
+        "stringData": {"token": token(ctx.task_api_key, Attempt(run.namespace, run.name, task_id, attempt, run.uid, pod))},
     }, run.namespace)
     return name
 

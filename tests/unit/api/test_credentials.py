@@ -25,7 +25,9 @@ def parse(data: Any, **kw: Any) -> dict[str, Principal]:
 
 
 def entry(**fields: Any) -> dict[str, Any]:
-    return {"secretAccessKey": SECRET, "principal": ALICE, **fields}
+    """A valid entry but for `fields` (full access unless policies are given)."""
+    access = {} if "policies" in fields or "fullAccess" in fields else {"fullAccess": True}
+    return {"secretAccessKey": SECRET, "principal": ALICE, **access, **fields}
 
 
 def error(data: Any, **kw: Any) -> str:
@@ -37,7 +39,8 @@ def error(data: Any, **kw: Any) -> str:
 def test_a_valid_file() -> None:
     creds = parse({AKID: entry(policies=[READ_ONLY], tags={"team": "data"}),
                    "AKIAI44QH8DHBEXAMPLE": {"secretAccessKey": "other", "principal":
-                                            "arn:aws:iam::210987654321:role/service-role/deployer"},
+                                            "arn:aws:iam::210987654321:role/service-role/deployer",
+                                            "fullAccess": True},
                    "AKIAEMPTYPOLICIES000": entry(policies=[])}, actions=OPS)
     alice = creds[AKID]
     assert (alice.access_key_id, alice.secret_access_key, alice.arn, alice.account_id) == \
@@ -45,7 +48,7 @@ def test_a_valid_file() -> None:
     assert alice.policies == (READ_ONLY,)
     assert dict(alice.tags) == {"team": "data"}
     deployer = creds["AKIAI44QH8DHBEXAMPLE"]
-    assert deployer.policies is None  # no "policies" key: full access
+    assert deployer.policies is None  # "fullAccess": true
     assert dict(deployer.tags) == {}
     assert deployer.account_id == "210987654321"
     assert creds["AKIAEMPTYPOLICIES000"].policies == ()  # no access at all
@@ -91,7 +94,17 @@ ERRORS = [
     ("entry-not-object", {AKID: "secret"},
      f'credentials.json: "{AKID}": must be an object with "secretAccessKey" and "principal"'),
     ("unknown-field", {AKID: entry(policy=[])},
-     f'credentials.json: "{AKID}": unknown field "policy" (fields: secretAccessKey, principal, tags, policies)'),
+     f'credentials.json: "{AKID}": unknown field "policy" (fields: secretAccessKey, principal, tags, policies, '
+     'fullAccess); nothing is granted for a field the server does not know'),
+    # fail-closed (issue 21): no entry gets access without saying which
+    ("no-policies", {AKID: {"secretAccessKey": SECRET, "principal": ALICE}},
+     f'credentials.json: "{AKID}": has no "policies": give it a list of IAM policy documents, or "fullAccess": true'),
+    ("misspelt-policies", {AKID: {"secretAccessKey": SECRET, "principal": ALICE, "Policies": []}},
+     f'credentials.json: "{AKID}": unknown field "Policies"'),
+    ("full-access-false", {AKID: entry(fullAccess=False)}, '"fullAccess" must be true when given'),
+    ("full-access-string", {AKID: entry(fullAccess="true")}, '"fullAccess" must be true when given'),
+    ("full-access-and-policies", {AKID: entry(fullAccess=True, policies=[])},
+     'has both "fullAccess" and "policies"; give one of them'),
     ("no-secret", {AKID: {"principal": ALICE}},
      f'credentials.json: "{AKID}": "secretAccessKey" must be a non-empty string'),
     ("empty-secret", {AKID: entry(secretAccessKey="")}, '"secretAccessKey" must be a non-empty string'),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 API = Path(__file__).parents[3] / "operator" / "updraft" / "api"
-MODULES = ["credentials.py", "sigv4.py", "policy.py", "audit.py", "throttle.py"]
+MODULES = ["credentials.py", "sigv4.py", "policy.py", "audit.py", "../guards/throttle.py", "../guards/depth.py"]
 FORBIDDEN = {"boto3", "botocore", "kopf", "kubernetes", "kubernetes_asyncio", "aiohttp", "requests", "urllib3",
              "socket", "subprocess", "time", "os", "updraft.k8s", "updraft.handlers", "prometheus_client"}
 CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from updraft.api.throttle import RateLimiter
+from updraft.guards.throttle import RateLimiter
 
 
 def test_burst_then_the_exact_wait() -> None:
@@ -96,3 +96,13 @@ def test_max_keys_bounds_memory() -> None:
 def test_invalid_settings(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RateLimiter(**kwargs)
+
+
+def test_wait_tells_what_take_would_without_taking() -> None:
+    from updraft.guards.throttle import RateLimiter
+
+    limiter = RateLimiter(1.0, 2)
+    assert limiter.wait("a", 0.0) == 0.0 and len(limiter) == 0  # nothing remembered by asking
+    assert limiter.take("a", 0.0) == 0.0 and limiter.take("a", 0.0) == 0.0
+    assert limiter.wait("a", 0.0) == limiter.take("a", 0.0) == 1.0
+    assert limiter.wait("a", 0.5) == 0.5

@@ -14,7 +14,7 @@ ROOT = Path(__file__).parents[3]
 
 def _lint(config: Path) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
-    return subprocess.run([exe, "--config", str(config), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([exe, str(config), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
 
 

@@ -120,6 +120,7 @@ def test_generated_admin_key_has_the_aws_shape():
     assert key_id.startswith("AKIA") and len(key_id) == 20 and key_id.isupper()
     assert len(entry["secretAccessKey"]) == 40
     assert entry["principal"] == "arn:aws:iam::123456789012:user/updraft-admin"
+    assert entry["fullAccess"] is True  # said in so many words: a missing "policies" grants nothing (issue 21)
 
 
 def test_ha_renders_disruption_budgets_and_uses_the_existing_secret():
@@ -174,6 +175,14 @@ def test_api_metrics_port_zero_leaves_the_port_out():
     (["--set", "aws.accountId=12345"], "aws/accountId"),
     (["--set", "operator.replicaz=2"], "replicaz"),
     (["--set", "runner.defaultEgress[0].port=443"], "defaultEgress"),
+    # an access key must say what it may do: policies, or fullAccess; nothing else (issue 21)
+    (["--set", "api.credentials.accessKeys.AKIAEXAMPLE000000001.secretAccessKey=s",
+      "--set", "api.credentials.accessKeys.AKIAEXAMPLE000000001.principal=arn:aws:iam::123456789012:user/x"],
+     "AKIAEXAMPLE000000001"),
+    (["--set", "api.credentials.accessKeys.AKIAEXAMPLE000000001.secretAccessKey=s",
+      "--set", "api.credentials.accessKeys.AKIAEXAMPLE000000001.principal=arn:aws:iam::123456789012:user/x",
+      "--set", "api.credentials.accessKeys.AKIAEXAMPLE000000001.fullAccess=true",
+      "--set", "api.credentials.accessKeys.AKIAEXAMPLE000000001.polices[0].Version=2012-10-17"], "polices"),
 ])
 def test_bad_values_are_refused_with_the_field_named(args, message):
     assert message in render(*args, ok=False)

@@ -39,6 +39,12 @@ class RateLimiter:
                 return
             del self._buckets[key]
 
+    def wait(self, key: str, now: float) -> float:
+        """What `take` would answer now, without taking a token or touching the bucket."""
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + max(0.0, now - at) * self.rate)
+        return 0.0 if tokens >= 1.0 - _EPSILON else (1.0 - tokens) / self.rate
+
     def take(self, key: str, now: float) -> float:
         """0.0 if the request may go ahead (a token is taken), else the seconds until a token is
         available (nothing is taken). `now` is a monotonic clock reading in seconds."""
