@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[3] / "operator" / "updraft"
-PURE = ["definition", "schedule", "engine", "podspec", "isolation", "quota"]
+PURE = ["definition", "schedule", "engine", "podspec", "isolation", "quota", "remote"]
 FORBIDDEN_MODULES = {"kopf", "kubernetes", "kubernetes_asyncio", "aiohttp", "prometheus_client", "requests",
                      "boto3", "botocore", "urllib3", "socket", "subprocess", "updraft.k8s", "updraft.handlers",
                      "updraft.api", "updraft.metrics"}

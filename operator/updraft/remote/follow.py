@@ -1,0 +1,74 @@
+"""Following a run until it ends (pure): the poll loop takes its fetch, sleep and clock
+functions as parameters, and reports state changes as they are seen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+FINAL_RUN_STATES = frozenset({"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"})
+ERROR_STATES = frozenset({"FAILED", "UP_FOR_RETRY", "TIMEOUT"})  # a task state that comes with an error
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    run_state: str
+    tasks: Mapping[str, str] = field(default_factory=dict)  # task label -> task state
+
+    @property
+    def ended(self) -> bool:
+        return self.run_state in FINAL_RUN_STATES
+
+
+@dataclass(frozen=True)
+class Change:
+    task: str | None  # None: the run itself
+    old: str | None  # None: first seen
+    new: str
+
+
+class WaitTimedOut(Exception):
+    def __init__(self, last: Snapshot, waited_s: float) -> None:
+        super().__init__(f"still {last.run_state} after {waited_s:.0f}s")
+        self.last, self.waited_s = last, waited_s
+
+
+def task_label(task_instance_id: str, run_id: str) -> str:
+    """The task's id as the run shows it: Updraft's TaskInstanceId is `<run id>.<task id>`."""
+    prefix = f"{run_id}."
+    return task_instance_id[len(prefix):] if task_instance_id.startswith(prefix) else task_instance_id
+
+
+def changes(before: Snapshot | None, after: Snapshot) -> list[Change]:
+    """What differs from `before` to `after`: tasks first (by id), then the run, so a run's end
+    is reported after the task changes that caused it. Everything is new when before is None."""
+    old_tasks = before.tasks if before else {}
+    out = [Change(t, old_tasks.get(t), s) for t, s in sorted(after.tasks.items()) if old_tasks.get(t) != s]
+    if before is None or before.run_state != after.run_state:
+        out.append(Change(None, before.run_state if before else None, after.run_state))
+    return out
+
+
+def follow(fetch: Callable[[], Snapshot], *, sleep: Callable[[float], None], clock: Callable[[], float],
+           interval: float, timeout: float | None = None,
+           on_change: Callable[[list[Change], Snapshot], None] | None = None,
+           first: Snapshot | None = None) -> Snapshot:
+    """Poll `fetch` every `interval` seconds until the run ends; return the last snapshot.
+
+    `first` is a snapshot already known (its changes are reported as seen before polling). With
+    `timeout` (seconds, measured with `clock`), WaitTimedOut carries the last snapshot."""
+    started = clock()
+    previous: Snapshot | None = None
+    current = first if first is not None else fetch()
+    while True:
+        found = changes(previous, current)
+        if found and on_change is not None:
+            on_change(found, current)
+        if current.ended:
+            return current
+        waited = clock() - started
+        if timeout is not None and waited >= timeout:
+            raise WaitTimedOut(current, waited)
+        pause = interval if timeout is None else max(0.0, min(interval, timeout - waited))
+        sleep(pause)
+        previous, current = current, fetch()
