@@ -213,7 +213,7 @@ def _follow(conn: Connection, args: argparse.Namespace, workflow: dict[str, Any]
     run = conn.call("get_workflow_run", what, WorkflowArn=arn, RunId=run_id)
     state = final.run_state
     if as_json:
-        print(json_line(run) if watch else to_json(run), flush=True)
+        print(json_line({"Event": "RunEnded", **plain(run)}) if watch else to_json(run), flush=True)
     else:
         detail = run.get("RunDetail") or {}
         took = detail.get("Duration")
@@ -237,17 +237,16 @@ def run_start(args: argparse.Namespace) -> int:
                        OverrideParameters=params or None, WorkflowVersion=args.workflow_version,
                        ClientToken=args.client_token)
     run_id = str(answer["RunId"])
+    started = {**plain(answer), "WorkflowArn": workflow["WorkflowArn"]}
     if args.output == "name":
         print(run_id, flush=True)
-    elif args.output == "json" and not (args.wait or args.watch):
-        print(to_json({**plain(answer), "WorkflowArn": workflow["WorkflowArn"]}))
+    elif args.output == "json":
+        if args.watch:  # JSON Lines: this, then one object per change, then the ended run
+            print(json_line({"Event": "RunStarted", **started}), flush=True)
+        elif not args.wait:  # with --wait, the one document printed is the ended run
+            print(to_json(started))
     else:
-        line = views.started_text(run_id, answer.get("Status"), str(workflow.get("Name")))
-        if args.output == "json":
-            print(json_line({"Event": "RunStarted", **plain(answer), "WorkflowArn": workflow["WorkflowArn"]}),
-                  flush=True)
-        else:
-            print(line, flush=True)
+        print(views.started_text(run_id, answer.get("Status"), str(workflow.get("Name"))), flush=True)
     if not (args.wait or args.watch):
         return OK
     return _follow(conn, args, workflow, run_id, watch=args.watch)

@@ -71,8 +71,9 @@ def describe(exc: BaseException, endpoint: str = "", what: str = "") -> CliError
             return CliError(f"{prefix}{message or code}", NOT_FOUND)
         if code.isdigit() or (not message and isinstance(status, int) and status >= 400 and code == "Unknown"):
             # not a JSON error document: something else answered at that address
+            shown = message if message and not message.lstrip().startswith("<") and len(message) <= 120 else ""
             return CliError(f"HTTP {status or code} from {endpoint or 'the endpoint'}"
-                            f"{': ' + message if message else ''} (is this an Updraft API endpoint?)", UNREACHABLE)
+                            f"{': ' + shown if shown else ''} (is this an Updraft API endpoint?)", UNREACHABLE)
         if code in ("UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
                     "MissingAuthenticationTokenException"):
             return CliError(f"{code}: {message} (check the AWS credentials and that --region is the API's)",

@@ -153,7 +153,7 @@ def change_line(change: Change, at: datetime, run_id: str, detail: Obj | None = 
 
 
 def change_json(change: Change, at: datetime, run_id: str, detail: Obj | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"Time": at, "RunId": run_id, "TaskId": change.task, "From": change.old, "To": change.new}
+    out: dict[str, Any] = {"Event": "StateChanged", "Time": at, "RunId": run_id, "TaskId": change.task, "From": change.old, "To": change.new}
     if detail:
         out.update({k: detail[k] for k in ("AttemptNumber", "ErrorMessage") if detail.get(k) is not None})
     return out

@@ -47,7 +47,10 @@ def test_api_refusals_show_operation_code_and_message() -> None:
 def test_something_other_than_the_api_answering() -> None:
     err = describe(bx.ClientError({"Error": {"Code": "404", "Message": "Not Found"},
                                    "ResponseMetadata": {"HTTPStatusCode": 404}}, "ListWorkflows"), URL)
-    assert err.code == exits.UNREACHABLE and "HTTP 404 from http://localhost:8443" in err.message
+    assert err.code == exits.UNREACHABLE and "HTTP 404 from http://localhost:8443: Not Found (is this" in err.message
+    html = bx.ClientError({"Error": {"Code": "501", "Message": "<!DOCTYPE HTML><html>...</html>"},
+                           "ResponseMetadata": {"HTTPStatusCode": 501}}, "ListWorkflows")
+    assert describe(html, URL).message == "HTTP 501 from http://localhost:8443 (is this an Updraft API endpoint?)"
     from botocore.parsers import ResponseParserError
 
     err = describe(ResponseParserError("Unable to parse response"), URL)

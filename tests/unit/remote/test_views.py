@@ -103,7 +103,7 @@ def test_watch_lines_and_their_json_form() -> None:
     assert change_line(change, NOW, "r1", detail) == "10:00:00Z  task transform  RUNNING -> UP_FOR_RETRY (attempt 1): boom"
     assert change_line(Change(None, None, "RUNNING"), NOW, "r1") == "10:00:00Z  run r1  - -> RUNNING"
     assert plain(change_json(change, NOW, "r1", detail)) == {
-        "Time": "2026-12-02T10:00:00Z", "RunId": "r1", "TaskId": "transform", "From": "RUNNING", "To": "UP_FOR_RETRY",
+        "Event": "StateChanged", "Time": "2026-12-02T10:00:00Z", "RunId": "r1", "TaskId": "transform", "From": "RUNNING", "To": "UP_FOR_RETRY",
         "AttemptNumber": 1, "ErrorMessage": "boom\nmore"}
 
 
