@@ -7,7 +7,6 @@ import argparse
 from updraft.commands.apiclient import add_connection_options, connect, guarded, help_parent, now
 from updraft.remote import views
 from updraft.remote.exits import CONNECTION_HELP, EXIT_CODES_HELP, NOT_FOUND, USAGE, CliError
-from updraft.remote.fire import preview
 from updraft.remote.options import parse_workflow
 from updraft.remote.render import plain, to_json
 
@@ -97,6 +96,8 @@ def run_get(args: argparse.Namespace) -> int:
             raise CliError(f"the API returned no definition for {ref.label}", NOT_FOUND)
         print(text, end="" if text.endswith("\n") else "\n")
         return 0
+    from updraft.remote.fire import preview  # loads the definition validator: only here
+
     at = now()
     fire = preview(workflow, at, args.count)
     if args.output == "json":

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from updraft.remote.fire import FirePreview
 from updraft.remote.follow import FINAL_RUN_STATES, Change, task_label
 from updraft.remote.render import EMPTY, age, clock_time, duration, fields, first_line, table, utc
+
+if TYPE_CHECKING:  # the definition validator behind it is only loaded by `workflow get`
+    from updraft.remote.fire import FirePreview
 
 Obj = Mapping[str, Any]
 
