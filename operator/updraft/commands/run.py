@@ -17,6 +17,7 @@ from updraft.remote.options import parse_duration, parse_parameters, parse_workf
 from updraft.remote.render import json_line, plain, to_json
 
 DEFAULT_INTERVAL = 2.0
+MAX_OUTAGE_S = 120.0  # a wait rides out the API being unreachable (a restart, a rollout) this long
 DETAIL_WORKERS = 4
 
 START_HELP = f"""\
@@ -29,7 +30,8 @@ starting another (useful when a CI step is retried).
 --wait waits for the run to end and exits 0 only if it ended SUCCESS (1 otherwise), then
 prints the run and its tasks: for CI pipelines. --watch also prints every task state change
 as it is seen (one line each; with -o json, one JSON object per line), and exits like --wait.
---timeout bounds the wait (exit 6; the run goes on). -o name prints only the run id.
+--timeout bounds the wait (exit 6; the run goes on). While waiting, up to 2 minutes of the API
+being unreachable or throttling are ridden out. -o name prints only the run id.
 
 Examples:
   updraft run start daily_etl
@@ -83,7 +85,8 @@ Examples:
 WAIT_HELP = f"""\
 Wait until run RUN of WORKFLOW ends; exit 0 if it ended SUCCESS, 1 if it ended otherwise
 (FAILED, TIMEOUT, STOPPED), 6 if --timeout passed first (the run goes on). Prints the final
-state (-o json: GetWorkflowRun's answer).
+state (-o json: GetWorkflowRun's answer), and the tasks when it did not succeed. Up to 2 minutes
+of the API being unreachable or throttling are ridden out.
 
 Examples:
   updraft run wait daily_etl daily-etl-manual-7f3a9c2e1b
@@ -203,7 +206,10 @@ def _follow(conn: Connection, args: argparse.Namespace, workflow: dict[str, Any]
     began = time.monotonic()
     try:
         final = follow(lambda: _snapshot(conn, arn, run_id, what, ids), sleep=time.sleep, clock=time.monotonic,
-                       interval=interval, timeout=timeout, on_change=report if watch else None)
+                       interval=interval, timeout=timeout, on_change=report if watch else None,
+                       transient=lambda e: isinstance(e, CliError) and e.transient, outage=MAX_OUTAGE_S,
+                       on_outage=lambda e: print(f"updraft run {args.run_command}: {getattr(e, 'message', e)}; still waiting "
+                                                 f"(for up to {MAX_OUTAGE_S:.0f}s of failures)", file=sys.stderr))
     except WaitTimedOut as e:
         raise CliError(f"{what} is still {e.last.run_state} after {args.timeout} (--timeout); it goes on",
                        TIMED_OUT) from None

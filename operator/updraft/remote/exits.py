@@ -43,9 +43,17 @@ CREDENTIALS_HINT = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PRO
 class CliError(Exception):
     """A failure to report as one line, with the exit code it maps to."""
 
-    def __init__(self, message: str, code: int) -> None:
+    def __init__(self, message: str, code: int, api_code: str | None = None) -> None:
         super().__init__(message)
-        self.message, self.code = one_line(message), code
+        self.message, self.code, self.api_code = one_line(message), code, api_code
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying later: the API unreachable, throttling, or a server-side failure."""
+        return self.code == UNREACHABLE or self.api_code in TRANSIENT_API_CODES
+
+
+TRANSIENT_API_CODES = frozenset({"ThrottlingException", "InternalServerException", "OperationTimeoutException"})
 
 
 def one_line(text: str, limit: int = 400) -> str:
@@ -68,7 +76,7 @@ def describe(exc: BaseException, endpoint: str = "", what: str = "") -> CliError
         status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         if code == "ResourceNotFoundException":
             prefix = f"unknown {what}: " if what else ""
-            return CliError(f"{prefix}{message or code}", NOT_FOUND)
+            return CliError(f"{prefix}{message or code}", NOT_FOUND, code)
         if code.isdigit() or (not message and isinstance(status, int) and status >= 400 and code == "Unknown"):
             # not a JSON error document: something else answered at that address
             shown = message if message and not message.lstrip().startswith("<") and len(message) <= 120 else ""
@@ -77,9 +85,9 @@ def describe(exc: BaseException, endpoint: str = "", what: str = "") -> CliError
         if code in ("UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
                     "MissingAuthenticationTokenException"):
             return CliError(f"{code}: {message} (check the AWS credentials and that --region is the API's)",
-                            API_ERROR)
+                            API_ERROR, code)
         operation = getattr(exc, "operation_name", "")
-        return CliError(f"{operation + ' failed: ' if operation else ''}{code}: {message}", API_ERROR)
+        return CliError(f"{operation + ' failed: ' if operation else ''}{code}: {message}", API_ERROR, code)
     if names & {"NoCredentialsError", "PartialCredentialsError"}:
         return CliError(f"no AWS credentials found: {CREDENTIALS_HINT}", USAGE)
     if "NoRegionError" in names:

@@ -52,23 +52,41 @@ def changes(before: Snapshot | None, after: Snapshot) -> list[Change]:
 def follow(fetch: Callable[[], Snapshot], *, sleep: Callable[[float], None], clock: Callable[[], float],
            interval: float, timeout: float | None = None,
            on_change: Callable[[list[Change], Snapshot], None] | None = None,
-           first: Snapshot | None = None) -> Snapshot:
+           transient: Callable[[Exception], bool] = lambda e: False, outage: float = 0.0,
+           on_outage: Callable[[Exception], None] | None = None) -> Snapshot:
     """Poll `fetch` every `interval` seconds until the run ends; return the last snapshot.
 
-    `first` is a snapshot already known (its changes are reported as seen before polling). With
-    `timeout` (seconds, measured with `clock`), WaitTimedOut carries the last snapshot."""
+    With `timeout` (seconds, measured with `clock`), WaitTimedOut carries the last snapshot. A
+    failed fetch for which `transient(error)` holds (the API restarting, throttling) is retried at
+    the same pace for up to `outage` seconds in a row (`on_outage` is told of the first failure of
+    each outage); after that, or for any other error, the error is raised."""
     started = clock()
     previous: Snapshot | None = None
-    current = first if first is not None else fetch()
+    current = fetch()
+    failing_since: float | None = None
     while True:
         found = changes(previous, current)
         if found and on_change is not None:
             on_change(found, current)
         if current.ended:
             return current
-        waited = clock() - started
-        if timeout is not None and waited >= timeout:
-            raise WaitTimedOut(current, waited)
-        pause = interval if timeout is None else max(0.0, min(interval, timeout - waited))
-        sleep(pause)
-        previous, current = current, fetch()
+        while True:
+            waited = clock() - started
+            if timeout is not None and waited >= timeout:
+                raise WaitTimedOut(current, waited)
+            sleep(interval if timeout is None else max(0.0, min(interval, timeout - waited)))
+            try:
+                fetched = fetch()
+            except Exception as e:
+                if not transient(e):
+                    raise
+                if failing_since is None:
+                    failing_since = clock()
+                    if on_outage is not None:
+                        on_outage(e)
+                if clock() - failing_since > outage:
+                    raise
+                continue
+            failing_since = None
+            break
+        previous, current = current, fetched

@@ -83,3 +83,12 @@ def test_the_help_documents_every_exit_code() -> None:
     documented = {int(n) for n in re.findall(r"^  (\d+) ", exits.EXIT_CODES_HELP, re.M)}
     codes = {v for k, v in vars(exits).items() if k.isupper() and isinstance(v, int)}
     assert documented == codes
+
+
+def test_which_failures_are_worth_waiting_out() -> None:
+    assert describe(bx.EndpointConnectionError(endpoint_url=URL), URL).transient
+    assert describe(_stubbed_error("ThrottlingException", "Rate exceeded", 429), URL).transient
+    assert describe(_stubbed_error("InternalServerException", "oops", 500), URL).transient
+    assert not describe(_stubbed_error("AccessDeniedException", "no", 403), URL).transient
+    assert not describe(_stubbed_error("ResourceNotFoundException", "gone", 404), URL, "run 'r'").transient
+    assert not describe(bx.NoCredentialsError(), URL).transient

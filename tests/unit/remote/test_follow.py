@@ -71,3 +71,44 @@ def test_timeout_carries_the_last_state_and_never_oversleeps() -> None:
 def test_the_end_seen_at_the_deadline_wins_over_the_timeout() -> None:
     it, ft = _fetcher([Snapshot("RUNNING"), Snapshot("SUCCESS")]), FakeTime()
     assert follow(lambda: next(it), sleep=ft.sleep, clock=ft.clock, interval=5, timeout=5).run_state == "SUCCESS"
+
+
+class Flaky:
+    """fetch() that fails with `errors` (in order) before answering `snaps`."""
+
+    def __init__(self, script: list[object]) -> None:
+        self.script = script
+
+    def __call__(self) -> Snapshot:
+        item = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(item, Exception):
+            raise item
+        assert isinstance(item, Snapshot)
+        return item
+
+
+def test_a_transient_outage_is_ridden_out_and_reported_once() -> None:
+    ft, told = FakeTime(), []
+    fetch = Flaky([Snapshot("RUNNING"), ConnectionError("down"), ConnectionError("down"), Snapshot("SUCCESS")])
+    final = follow(fetch, sleep=ft.sleep, clock=ft.clock, interval=1, transient=lambda e: isinstance(e, ConnectionError),
+                   outage=30, on_outage=told.append)
+    assert final.run_state == "SUCCESS" and len(told) == 1 and ft.sleeps == [1, 1, 1]
+
+
+def test_an_outage_longer_than_allowed_or_a_lasting_error_is_raised() -> None:
+    ft = FakeTime()
+    with pytest.raises(ConnectionError):
+        follow(Flaky([Snapshot("RUNNING"), ConnectionError("down")]), sleep=ft.sleep, clock=ft.clock, interval=2,
+               transient=lambda e: True, outage=5)
+    assert ft.t == 8  # failures seen at 2 (outage starts), 4, 6, then 8 > 2 + 5
+    with pytest.raises(KeyError):
+        follow(Flaky([Snapshot("RUNNING"), KeyError("bug")]), sleep=ft.sleep, clock=ft.clock, interval=1,
+               transient=lambda e: isinstance(e, ConnectionError), outage=60)
+
+
+def test_the_timeout_still_applies_during_an_outage() -> None:
+    ft = FakeTime()
+    with pytest.raises(WaitTimedOut) as e:
+        follow(Flaky([Snapshot("RUNNING"), ConnectionError("down")]), sleep=ft.sleep, clock=ft.clock, interval=1,
+               timeout=3, transient=lambda e: True, outage=60)
+    assert e.value.last.run_state == "RUNNING" and ft.t == 3
