@@ -197,19 +197,24 @@ def _follow(conn: Connection, args: argparse.Namespace, workflow: dict[str, Any]
         for change in found:
             detail = None
             if ids and change.task in ids and change.new in ERROR_STATES:
-                detail = conn.call("get_task_instance", what, WorkflowArn=arn, RunId=run_id,
-                                   TaskInstanceId=ids[change.task])
+                try:  # the error is a bonus: a failed look-up does not end the watch
+                    detail = conn.call("get_task_instance", what, WorkflowArn=arn, RunId=run_id,
+                                       TaskInstanceId=ids[change.task])
+                except CliError:
+                    detail = None
             line = (json_line(views.change_json(change, at, run_id, detail)) if as_json
                     else views.change_line(change, at, run_id, detail))
             print(line, file=out, flush=True)
 
-    began = time.monotonic()
+    def outage_notice(e: Exception) -> None:
+        print(f"updraft run {args.run_command}: {getattr(e, 'message', e)}; still waiting (for up to "
+              f"{MAX_OUTAGE_S:.0f}s of failures)", file=sys.stderr)
+
     try:
         final = follow(lambda: _snapshot(conn, arn, run_id, what, ids), sleep=time.sleep, clock=time.monotonic,
                        interval=interval, timeout=timeout, on_change=report if watch else None,
                        transient=lambda e: isinstance(e, CliError) and e.transient, outage=MAX_OUTAGE_S,
-                       on_outage=lambda e: print(f"updraft run {args.run_command}: {getattr(e, 'message', e)}; still waiting "
-                                                 f"(for up to {MAX_OUTAGE_S:.0f}s of failures)", file=sys.stderr))
+                       on_outage=outage_notice)
     except WaitTimedOut as e:
         raise CliError(f"{what} is still {e.last.run_state} after {args.timeout} (--timeout); it goes on",
                        TIMED_OUT) from None
@@ -221,9 +226,7 @@ def _follow(conn: Connection, args: argparse.Namespace, workflow: dict[str, Any]
     if as_json:
         print(json_line({"Event": "RunEnded", **plain(run)}) if watch else to_json(run), flush=True)
     else:
-        detail = run.get("RunDetail") or {}
-        took = detail.get("Duration")
-        print(views.ended_text(run_id, state, took if took is not None else time.monotonic() - began), file=out)
+        print(views.ended_text(run_id, state, views.run_seconds(run)), file=out)
         if state != "SUCCESS":
             print(views.run_text(run, _task_details(conn, arn, run_id, what), now(), workflow.get("Name")), file=out)
     return OK if state == "SUCCESS" else RUN_NOT_SUCCESSFUL

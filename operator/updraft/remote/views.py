@@ -129,6 +129,15 @@ def started_text(run_id: str, status: str | None, workflow: str) -> str:
     return f"run {run_id} of workflow {workflow} started ({status or 'STARTING'})"
 
 
+def run_seconds(run: Obj) -> float | None:
+    """How long an ended run ran: the API's Duration, else CompletedOn - StartedOn."""
+    d = run.get("RunDetail") or {}
+    if d.get("Duration") is not None:
+        return float(d["Duration"])
+    started, completed = d.get("StartedOn"), d.get("CompletedOn")
+    return (completed - started).total_seconds() if started and completed else None
+
+
 def ended_text(run_id: str, state: str, seconds: float | None) -> str:
     took = f" after {duration(seconds)}" if seconds is not None else ""
     return f"run {run_id} ended {state}{took}"
@@ -155,7 +164,8 @@ def change_line(change: Change, at: datetime, run_id: str, detail: Obj | None = 
 
 
 def change_json(change: Change, at: datetime, run_id: str, detail: Obj | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"Event": "StateChanged", "Time": at, "RunId": run_id, "TaskId": change.task, "From": change.old, "To": change.new}
+    out: dict[str, Any] = {"Event": "StateChanged", "Time": at, "RunId": run_id, "TaskId": change.task,
+                           "From": change.old, "To": change.new}
     if detail:
         out.update({k: detail[k] for k in ("AttemptNumber", "ErrorMessage") if detail.get(k) is not None})
     return out

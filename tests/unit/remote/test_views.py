@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from updraft.remote.fire import FirePreview
 from updraft.remote.follow import Change
 from updraft.remote.render import age, duration, first_line, plain, table, to_json
-from updraft.remote.views import (change_json, change_line, ended_text, runs_table, stopped_text, tasks_table,
-                                  workflow_text, workflows_table)
+from updraft.remote.views import (change_json, change_line, ended_text, run_seconds, runs_table, stopped_text,
+                                  tasks_table, workflow_text, workflows_table)
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
 ARN = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/daily_etl-a1b2c3d4e5"
@@ -109,5 +109,9 @@ def test_watch_lines_and_their_json_form() -> None:
 
 def test_end_and_stop_messages() -> None:
     assert ended_text("r1", "FAILED", 65) == "run r1 ended FAILED after 1m05s"
+    assert ended_text("r1", "STOPPED", None) == "run r1 ended STOPPED"
+    assert run_seconds({"RunDetail": {"Duration": 7, "StartedOn": ago(hours=1), "CompletedOn": NOW}}) == 7
+    assert run_seconds({"RunDetail": {"StartedOn": ago(seconds=90), "CompletedOn": NOW}}) == 90
+    assert run_seconds({"RunDetail": {"StartedOn": ago(seconds=90)}}) is None
     assert stopped_text("r1", "STOPPING") == "run r1 is STOPPING"
     assert stopped_text("r1", "SUCCESS") == "run r1 had already ended SUCCESS; nothing to stop"
