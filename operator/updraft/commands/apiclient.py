@@ -83,7 +83,10 @@ def connect(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Co
     from updraft import __version__
 
     try:
-        session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+        # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what the other SDKs and the
+        # AWS CLI v2 read) is honoured here too, before them
+        region = args.region or env.get("AWS_REGION") or None
+        session = boto3.session.Session(profile_name=args.profile, region_name=region)
     except Exception as e:
         raise describe(e, endpoint) from None
     if not session.region_name:
