@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from operator_harness import OperatorProcess, _free_port
-from test_api_lifecycle import ADMIN, READER, REGION, ROLE, ApiProcess, client, s3_put
+from test_api_lifecycle import ADMIN, READER, REGION, ROLE, ApiProcess, client, poll, s3_put
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(420)]
 
@@ -93,7 +93,16 @@ def _create(server: ApiProcess) -> dict[str, str]:
         s3_put("defs", f"{name}.yaml", text)
         arns[name] = mwaa.create_workflow(Name=name, DefinitionS3Location={"Bucket": "defs", "ObjectKey": f"{name}.yaml"},
                                           RoleArn=ROLE, TriggerMode=mode, Tags=tags)["WorkflowArn"]
+    for arn in arns.values():
+        _ready(server, arn)
     return arns
+
+
+def _ready(server: ApiProcess, arn: str) -> None:
+    """CreateWorkflow waits a few seconds for the operator's first version; on a busy machine the
+    version can come later (StartWorkflowRun then says so: ConflictException, try again)."""
+    poll(lambda: client(server).get_workflow(WorkflowArn=arn), lambda w: "WorkflowVersion" in w, timeout=60,
+         what=f"a version of {arn}")
 
 
 async def test_workflows_and_runs_from_the_command_line(api_server: ApiProcess) -> None:
@@ -244,3 +253,31 @@ async def test_kubectl_runs_it_as_a_plugin(api_server: ApiProcess, tmp_path: Pat
     assert helped.startswith("usage: kubectl updraft run start")
     bad = cli("updraft", "run", "get", "slow", "nope", argv0=[kubectl], env=env)
     assert bad.returncode == 3 and "unknown run 'nope'" in bad.stderr
+
+
+async def test_a_throttling_api_slows_the_cli_down_instead_of_failing_it(moto_s3: str, operator: OperatorProcess,
+                                                                          kubeconfig: str, namespace: str,
+                                                                          tmp_path: Path) -> None:
+    """`run get` makes one GetTaskInstance per started task; against an API limited to 3 requests a
+    second (the chart's default is 20) it must still answer, slowed down, not fail."""
+    fan = "fan:\n  schedule: None\n  tasks:\n" + "".join(
+        f"    ok_{i:02d}: {{operator: airflow.providers.standard.operators.empty.EmptyOperator}}\n" for i in range(15))
+    s3_put("defs", "fan.yaml", fan)
+    (tmp_path / "roomy").mkdir()
+    roomy = ApiProcess(kubeconfig, namespace, tmp_path / "roomy", moto_s3)
+    try:
+        arn = client(roomy).create_workflow(Name="fan", DefinitionS3Location={"Bucket": "defs", "ObjectKey": "fan.yaml"},
+                                            RoleArn=ROLE, TriggerMode="manual_only")["WorkflowArn"]
+        _ready(roomy, arn)
+        run_id = _ok(Cli(roomy.url)("run", "start", "fan", "--wait", "--poll-interval", "1")).split()[1]
+    finally:
+        roomy.stop()
+    (tmp_path / "tight").mkdir()
+    tight = ApiProcess(kubeconfig, namespace, tmp_path / "tight", moto_s3, rate_limit=3, burst=3)
+    try:
+        detail = json.loads(_ok(Cli(tight.url)("run", "get", "fan", run_id, "-o", "json")))
+        assert sorted(t["TaskId"] for t in detail["TaskInstances"]) == [f"ok_{i:02d}" for i in range(15)]
+        throttled = [e for e in tight.events() if e.get("errorCode") == "ThrottlingException"]
+        assert throttled, "the API did throttle the CLI"
+    finally:
+        tight.stop()

@@ -91,7 +91,9 @@ def connect(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Co
         raise describe(e, endpoint) from None
     if not session.region_name:
         raise CliError("no region configured: give --region or set AWS_REGION (the API's region)", USAGE)
-    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=30,
+    # adaptive: on ThrottlingException the client also slows itself down (a `run get` of a big run
+    # makes one call per started task), instead of only retrying
+    config = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30,
                     user_agent_extra=f"updraft-cli/{__version__}",
                     **({"signature_version": botocore.UNSIGNED} if args.no_sign_request else {}))
     if not args.no_sign_request:

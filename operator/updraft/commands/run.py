@@ -12,7 +12,7 @@ from updraft.commands.apiclient import Connection, add_connection_options, conne
 from updraft.remote import views
 from updraft.remote.exits import (CONNECTION_HELP, EXIT_CODES_HELP, INTERRUPTED, OK, RUN_NOT_SUCCESSFUL, TIMED_OUT,
                                   USAGE, CliError)
-from updraft.remote.follow import ERROR_STATES, Change, Snapshot, WaitTimedOut, follow, task_label
+from updraft.remote.follow import ERROR_STATES, Change, Snapshot, WaitTimedOut, follow, has_details, task_label
 from updraft.remote.options import parse_duration, parse_parameters, parse_workflow
 from updraft.remote.render import json_line, plain, to_json
 
@@ -58,8 +58,9 @@ Examples:
 
 GET_HELP = f"""\
 Show run RUN of WORKFLOW (GetWorkflowRun) and its task instances (ListTaskInstances, then
-GetTaskInstance for each): state, attempt, start, duration, operator and the first line of the
-error. -o json prints GetWorkflowRun's answer plus "TaskInstances": the GetTaskInstance answers.
+GetTaskInstance for each task that started): state, attempt, start, duration, operator and the
+first line of the error. -o json prints GetWorkflowRun's answer plus "TaskInstances": the
+GetTaskInstance answers (ListTaskInstances' summaries for tasks that never started).
 
 Examples:
   updraft run get daily_etl daily-etl-manual-7f3a9c2e1b
@@ -167,7 +168,7 @@ def _task_details(conn: Connection, arn: str, run_id: str, what: str) -> list[di
                          WorkflowArn=arn, RunId=run_id, TaskInstanceId=summary["TaskInstanceId"])
 
     with ThreadPoolExecutor(max_workers=DETAIL_WORKERS) as pool:
-        return list(pool.map(detail, summaries))
+        return list(pool.map(lambda s: detail(s) if has_details(s) else s, summaries))
 
 
 def _snapshot(conn: Connection, arn: str, run_id: str, what: str, ids: dict[str, str] | None) -> Snapshot:

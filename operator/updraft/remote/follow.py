@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 FINAL_RUN_STATES = frozenset({"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"})
+NOT_STARTED_STATES = frozenset({"NONE", "SCHEDULED", "QUEUED", "UPSTREAM_FAILED", "REMOVED", "CANCELLED"})
 ERROR_STATES = frozenset({"FAILED", "UP_FOR_RETRY", "TIMEOUT"})  # a task state that comes with an error
 
 
@@ -37,6 +38,12 @@ def task_label(task_instance_id: str, run_id: str) -> str:
     """The task's id as the run shows it: Updraft's TaskInstanceId is `<run id>.<task id>`."""
     prefix = f"{run_id}."
     return task_instance_id[len(prefix):] if task_instance_id.startswith(prefix) else task_instance_id
+
+
+def has_details(summary: Mapping[str, object]) -> bool:
+    """Whether a ListTaskInstances summary is worth a GetTaskInstance (attempt, times, error): not
+    for a task that never started (a 500-task run that failed early is a few calls, not 500)."""
+    return summary.get("DurationInSeconds") is not None or summary.get("Status") not in NOT_STARTED_STATES
 
 
 def changes(before: Snapshot | None, after: Snapshot) -> list[Change]:

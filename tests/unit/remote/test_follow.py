@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from updraft.remote.follow import Change, Snapshot, WaitTimedOut, changes, follow, task_label
+from updraft.remote.follow import Change, Snapshot, WaitTimedOut, changes, follow, has_details, task_label
 
 
 def test_task_label_strips_the_run_prefix_only() -> None:
@@ -112,3 +112,9 @@ def test_the_timeout_still_applies_during_an_outage() -> None:
         follow(Flaky([Snapshot("RUNNING"), ConnectionError("down")]), sleep=ft.sleep, clock=ft.clock, interval=1,
                timeout=3, transient=lambda e: True, outage=60)
     assert e.value.last.run_state == "RUNNING" and ft.t == 3
+
+
+def test_only_tasks_that_started_are_worth_a_detail_call() -> None:
+    assert has_details({"Status": "SUCCESS"}) and has_details({"Status": "RUNNING"}) and has_details({"Status": "FAILED"})
+    assert has_details({"Status": "CANCELLED", "DurationInSeconds": 3})  # stopped while running
+    assert not any(has_details({"Status": s}) for s in ("NONE", "QUEUED", "SCHEDULED", "UPSTREAM_FAILED", "CANCELLED"))
