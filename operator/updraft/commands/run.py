@@ -13,7 +13,7 @@ from updraft.remote import views
 from updraft.remote.exits import (CONNECTION_HELP, EXIT_CODES_HELP, INTERRUPTED, OK, RUN_NOT_SUCCESSFUL, TIMED_OUT,
                                   USAGE, CliError)
 from updraft.remote.follow import ERROR_STATES, Change, Snapshot, WaitTimedOut, follow, has_details, task_label
-from updraft.remote.options import parse_duration, parse_parameters, parse_workflow
+from updraft.remote.options import parse_duration, parse_parameters, parse_run_id, parse_workflow
 from updraft.remote.render import json_line, plain, to_json
 
 DEFAULT_INTERVAL = 2.0
@@ -285,7 +285,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 @guarded("updraft run get")
 def run_get(args: argparse.Namespace) -> int:
-    ref = parse_workflow(args.workflow)
+    ref, args.run_id = parse_workflow(args.workflow), parse_run_id(args.run_id)
     conn = connect(args)
     workflow = conn.workflow(ref)
     arn, what = workflow["WorkflowArn"], _run_what(args.run_id, workflow)
@@ -300,7 +300,7 @@ def run_get(args: argparse.Namespace) -> int:
 
 @guarded("updraft run stop")
 def run_stop(args: argparse.Namespace) -> int:
-    ref = parse_workflow(args.workflow)
+    ref, args.run_id = parse_workflow(args.workflow), parse_run_id(args.run_id)
     conn = connect(args)
     workflow = conn.workflow(ref)
     answer = conn.call("stop_workflow_run", _run_what(args.run_id, workflow), WorkflowArn=workflow["WorkflowArn"],
@@ -314,7 +314,7 @@ def run_stop(args: argparse.Namespace) -> int:
 
 @guarded("updraft run wait")
 def run_wait(args: argparse.Namespace) -> int:
-    ref = parse_workflow(args.workflow)
+    ref, args.run_id = parse_workflow(args.workflow), parse_run_id(args.run_id)
     _wait_settings(args)
     conn = connect(args)
     workflow = conn.workflow(ref)

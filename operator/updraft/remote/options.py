@@ -15,6 +15,7 @@ from updraft.remote.exits import NOT_FOUND, USAGE, CliError
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_RUN_ID = re.compile(r"[a-zA-Z0-9]+[a-zA-Z0-9.\-_]*")  # the model's RunId pattern
 
 
 def parse_parameters(items: Sequence[str], option: str = "-p") -> dict[str, Any]:
@@ -102,13 +103,27 @@ def match_workflow(ref: WorkflowRef, workflows: Sequence[dict[str, Any]]) -> dic
     raise CliError(f"workflow name {ref.text!r} is ambiguous ({arns}): give the ARN", USAGE)
 
 
+def parse_run_id(text: str) -> str:
+    """RUN as the API's model allows it (1-255 letters, digits, '.', '-', '_'; not starting with
+    a symbol), so a typo is refused here rather than after a round trip."""
+    value = text.strip()
+    if not value or len(value) > 255 or not _RUN_ID.fullmatch(value):
+        raise CliError(f"RUN {text!r} is not a run id (1-255 letters, digits, '.', '-' or '_', starting with a "
+                       "letter or digit; 'updraft run list WORKFLOW' shows them)", USAGE)
+    return value
+
+
 def check_endpoint(url: str | None, source: str) -> str:
     """The endpoint URL if it is an http(s) URL; `source` names where it came from."""
     if not url or not url.strip():
         raise CliError("no API endpoint configured: give --endpoint-url URL or set UPDRAFT_ENDPOINT_URL "
                        "(e.g. http://localhost:8443)", USAGE)
     value = url.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise CliError(f"{source} {value!r} is not an http:// or https:// URL with a host", USAGE)
     return value

@@ -45,6 +45,8 @@ def test_kubectl_plugin_entry_point(capsys: pytest.CaptureFixture[str]) -> None:
     (["run", "list", "wf", "--limit", "-1"], ["--limit must be 0"]),
     (["workflow", "get", "wf", "--count", "101"], ["--count must be from 0 to 100"]),
     (["workflow", "get", "arn:aws:nope"], ["WORKFLOW 'arn:aws:nope' is not a workflow ARN"]),
+    (["run", "get", "wf", ""], ["RUN '' is not a run id"]),
+    (["run", "stop", "wf", "r 1"], ["RUN 'r 1' is not a run id"]),
     (["workflow", "list"], ["no API endpoint configured", "--endpoint-url", "UPDRAFT_ENDPOINT_URL"]),
     (["workflow", "list", "--endpoint-url", "localhost:8443"], ["--endpoint-url 'localhost:8443' is not an http"]),
 ])

@@ -6,7 +6,7 @@ import pytest
 
 from updraft.remote.exits import NOT_FOUND, USAGE, CliError
 from updraft.remote.options import (check_endpoint, match_workflow, parse_duration, parse_parameters,
-                                    parse_workflow)
+                                    parse_run_id, parse_workflow)
 
 ARN = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/daily_etl-a1b2c3d4e5"
 
@@ -84,7 +84,16 @@ def test_endpoint_must_be_configured_and_an_http_url() -> None:
     with pytest.raises(CliError) as e:
         check_endpoint(None, "UPDRAFT_ENDPOINT_URL")
     assert e.value.code == USAGE and "--endpoint-url" in e.value.message and "UPDRAFT_ENDPOINT_URL" in e.value.message
-    for bad in ("localhost:8443", "ftp://x", "http://"):
+    for bad in ("localhost:8443", "ftp://x", "http://", "http://[bad"):
         with pytest.raises(CliError) as e:
             check_endpoint(bad, "UPDRAFT_ENDPOINT_URL")
         assert e.value.message.startswith(f"UPDRAFT_ENDPOINT_URL {bad!r}")
+
+
+def test_run_ids_follow_the_models_pattern() -> None:
+    assert parse_run_id(" daily-etl-m-d50b669be6a0 ") == "daily-etl-m-d50b669be6a0"
+    assert parse_run_id("scheduled__2026-12-02T01.30") == "scheduled__2026-12-02T01.30"
+    for bad in ("", "-r1", "r 1", "r/1", "x" * 256):
+        with pytest.raises(CliError) as e:
+            parse_run_id(bad)
+        assert e.value.code == USAGE and e.value.message.startswith("RUN ")
