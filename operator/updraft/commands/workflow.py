@@ -28,7 +28,9 @@ Examples:
 GET_HELP = f"""\
 Show one workflow (GetWorkflow): status, trigger mode, version, role, definition source, and
 its schedule with the next fire times (--count, default 5), computed with the operator's own
-schedule code from the API's cron and the definition's time zone, start_date and end_date.
+schedule code from the API's cron and the definition's time zone, start_date and end_date (the
+API has no time-zone field: a zone set on the Workflow object with kubectl, spec.timezone, is
+not visible through it).
 WORKFLOW is a name (looked up with ListWorkflows) or an ARN. --definition prints the
 definition (YAML) only. -o json prints GetWorkflow's answer plus "Schedule": {{CronExpression,
 Timezone, NextFireTimes}}.
