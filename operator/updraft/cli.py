@@ -14,14 +14,18 @@ Kubernetes: one pod per task attempt, cron schedules with time zones, and an API
 "mwaa-serverless" client and the AWS CLI speak unchanged."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+KUBECTL_PROG = "kubectl updraft"
+
+
+def build_parser(prog: str = "updraft") -> argparse.ArgumentParser:
     from updraft.commands import COMMANDS
 
     parser = argparse.ArgumentParser(
-        prog="updraft",
+        prog=prog,
         description=PROLOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Run 'updraft COMMAND --help' for the options of one command.",
+        epilog=f"Run '{prog} COMMAND --help' for the options of one command. Installed as 'kubectl-updraft' too, "
+               "so 'kubectl updraft COMMAND' works as a kubectl plugin.",
     )
     parser.add_argument("--version", action="version", version=f"updraft {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -30,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "updraft") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
@@ -42,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def kubectl_main() -> int:
+    """The `kubectl-updraft` console script: kubectl runs it for `kubectl updraft ...`."""
+    return main(prog=KUBECTL_PROG)
 
 
 if __name__ == "__main__":  # pragma: no cover

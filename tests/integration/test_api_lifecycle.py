@@ -55,7 +55,8 @@ CREDENTIALS = {
 
 
 class ApiProcess:
-    def __init__(self, kubeconfig: str, namespace: str, tmp: Path, s3_url: str) -> None:
+    def __init__(self, kubeconfig: str, namespace: str, tmp: Path, s3_url: str, rate_limit: float = 200,
+                 burst: int = 400) -> None:
         creds = tmp / "credentials.json"
         creds.write_text(json.dumps(CREDENTIALS))
         self.port, self.metrics_port = _free_port(), _free_port()
@@ -66,8 +67,8 @@ class ApiProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "updraft.cli", "api", "serve", "--port", str(self.port), "--host", "127.0.0.1",
              "--region", REGION, "--account-id", ACCOUNT, "--credentials", str(creds), "--namespace", namespace,
-             "--kubeconfig", kubeconfig, "--metrics-port", str(self.metrics_port), "--rate-limit", "200",
-             "--burst", "400"],
+             "--kubeconfig", kubeconfig, "--metrics-port", str(self.metrics_port), "--rate-limit", str(rate_limit),
+             "--burst", str(burst)],
             env=env, stdout=open(self.audit, "wb"), stderr=open(self.log, "wb"), start_new_session=True)
         deadline = time.monotonic() + 30
         while True:

@@ -32,13 +32,14 @@ from aiohttp import web
 from updraft.guards.depth import deeper_than
 from updraft.guards.throttle import RateLimiter
 from updraft.k8s.resources import Kube, KubeError, NotFound
+from updraft.model.states import RunState
 from updraft.taskapi.store import XComBusy, XComNotOurs, XComQuotaExceeded, XComStore
 from updraft.taskapi.tokens import Attempt, pod_of, verify
 
 log = logging.getLogger("updraft.taskapi")
 MAX_BODY = 256 * 1024
 MAX_DEPTH = 64
-FINAL_RUN_STATES = frozenset({"SUCCESS", "FAILED", "TIMEOUT", "STOPPED"})
+
 _ATTEMPT = re.compile(r"0|[1-9][0-9]{0,8}")
 UNAUTHORIZED = "missing or invalid task token"
 # for the aiohttp runner: a refused request's body is not drained (the connection closes), and
@@ -138,7 +139,7 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
         if who.task_id != m["task"]:
             return _error(403, f"task {who.task_id!r} may only push its own XCom")
         state = (run.get("status") or {}).get("runState")
-        if state in FINAL_RUN_STATES:
+        if state in RunState.FINAL:
             return _error(409, f"run {m['run']!r} is finished ({state}); its XCom can no longer change")
         current = superseded(run, who)
         if current is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[3] / "operator" / "updraft"
-PURE = ["model", "definition", "schedule", "engine", "podspec", "isolation", "quota", "plan", "guards"]
+PURE = ["model", "definition", "schedule", "engine", "podspec", "isolation", "quota", "plan", "guards", "remote"]
 # pure modules inside the adapter layers (their docstrings say so)
 PURE_MODULES = ["arns.py", "api/views.py", "api/requests.py", "api/pagination.py",
                 "leader/election.py", "taskapi/tokens.py"]
