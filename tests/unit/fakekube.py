@@ -47,6 +47,7 @@ class FakeKube:
         self.fail: dict[tuple[str, str], KubeError] = {}  # (verb, kind) -> raised once per entry
         self._ids = itertools.count(1)
         self.kinds: set[str] = set()
+        self.unreadable: set[str] = set()  # kinds the caller may not get (the chart's RBAC: Secrets)
 
     async def _check(self, verb: str, kind: str) -> None:
         await asyncio.sleep(0)
@@ -69,18 +70,23 @@ class FakeKube:
         self.objects[(obj["kind"], namespace, meta["name"])] = obj
         return _copy(obj)
 
-    async def create(self, body: Mapping[str, Any], namespace: str | None = None) -> Created:
+    async def create(self, body: Mapping[str, Any], namespace: str | None = None, *,
+                     read_existing: bool = True) -> Created:
         kind = body["kind"]
         await self._check("create", kind)
         ns = namespace or body.get("metadata", {}).get("namespace") or ""
         key = (kind, ns, body["metadata"]["name"])
         if key in self.objects:
-            return Created(_copy(self.objects[key]), existed=True)
+            if not read_existing:
+                return Created(_copy(dict(body)), existed=True)
+            return Created(_copy((await self.get(kind, body["metadata"]["name"], ns))), existed=True)
         body = {**body, "metadata": {k: v for k, v in body["metadata"].items() if k not in ("uid", "generation")}}
         return Created(self.put(body, ns), existed=False)
 
     async def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
         await self._check("get", kind)
+        if kind in self.unreadable:
+            raise KubeError(403, "Forbidden", f'{kind.lower()}s "{name}" is forbidden: cannot get')
         obj = self.objects.get((kind, namespace or "", name))
         if obj is None:
             raise NotFound(404, "NotFound", f"{kind} {name} not found")

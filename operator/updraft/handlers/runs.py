@@ -137,7 +137,7 @@ async def _token_secret(ctx: Context, run: WorkflowRun, pod: str, task_id: str, 
                      "labels": {names.LABEL_MANAGED: names.MANAGED_BY, **names.run_selector(run.name)},
                      "ownerReferences": [names.owner_ref("WorkflowRun", run.name, run.uid)]},
         "stringData": {"token": token(ctx.task_api_key, Attempt(run.namespace, run.name, task_id, attempt, run.uid, pod))},
-    }, run.namespace)
+    }, run.namespace, read_existing=False)  # the chart's RBAC lets the operator create Secrets, never read them
     return name
 
 

@@ -120,12 +120,18 @@ class Kube:
             raise _error(e) from None
         return data
 
-    async def create(self, body: Mapping[str, Any], namespace: str | None = None) -> Created:
+    async def create(self, body: Mapping[str, Any], namespace: str | None = None, *,
+                     read_existing: bool = True) -> Created:
+        """Create; an object of that name already there is success (`existed`), read back unless
+        `read_existing` is False (for kinds the caller may create but not read, such as the
+        operator's task-token Secrets under the chart's RBAC: `body` is then what it asked for)."""
         kind = KINDS[body["kind"]]
         ns = namespace or body.get("metadata", {}).get("namespace")
         try:
             return Created(await self._call("POST", kind.path(ns), body), existed=False)
         except Conflict:
+            if not read_existing:
+                return Created(body, existed=True)
             return Created(await self.get(body["kind"], body["metadata"]["name"], ns), existed=True)
 
     async def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:

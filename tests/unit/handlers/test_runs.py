@@ -114,3 +114,18 @@ async def test_admission_counts_every_workflow_with_its_own_limit(kube: FakeKube
     await reconcile_run(ctx, NS, "a-0", post)
     states = {r["metadata"]["name"]: r["status"]["runState"] for r in kube.of("WorkflowRun")}
     assert states == {"b-0": "RUNNING", "b-1": "QUEUED", "b-2": "QUEUED", "a-0": "RUNNING"}
+
+
+async def test_a_token_secret_left_by_a_crash_does_not_strand_the_run(kube: FakeKube, clock: Clock) -> None:
+    # the chart's RBAC lets the operator create Secrets, never read them: a Secret made before a
+    # crash (and before its pod) used to answer 409, then 403 on the read, on every pass, forever
+    kube.unreadable.add("Secret")
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    pod = names.pod_name("w-run", "t0", 1)
+    kube.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": names.token_secret_name(pod)}}, NS)
+    events, post = recorder()
+    ctx = context(kube, clock, task_api_url="http://updraft-task-api:8081")
+    await reconcile_run(ctx, NS, "w-run", post)
+    assert [p["metadata"]["name"] for p in kube.of("Pod")] == [pod]
+    assert [e for e in events if e[0] == "Warning"] == []
