@@ -37,6 +37,8 @@ class Settings:
     max_concurrent_runs: int = 100
     max_active_runs_limit: int = 20
     pod_cleanup_delay_s: int = 300
+    run_history_limit: int = 100  # finished runs kept per workflow (a Workflow's spec.runHistoryLimit wins)
+    run_max_age_days: int = 30  # finished runs older than this are deleted
     schedule_starting_deadline_s: int = 300
     metrics_port: int = 8080
     default_egress: tuple[Mapping[str, object], ...] = ()
@@ -137,6 +139,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         max_concurrent_runs=_int(env, "UPDRAFT_MAX_CONCURRENT_RUNS", d.max_concurrent_runs),
         max_active_runs_limit=_int(env, "UPDRAFT_MAX_ACTIVE_RUNS_LIMIT", d.max_active_runs_limit),
         pod_cleanup_delay_s=_int(env, "UPDRAFT_POD_CLEANUP_DELAY_SECONDS", d.pod_cleanup_delay_s),
+        run_history_limit=_int(env, "UPDRAFT_RUN_HISTORY_LIMIT", d.run_history_limit),
+        run_max_age_days=_int(env, "UPDRAFT_RUN_MAX_AGE_DAYS", d.run_max_age_days),
         schedule_starting_deadline_s=_int(env, "UPDRAFT_SCHEDULE_STARTING_DEADLINE_SECONDS", d.schedule_starting_deadline_s),
         metrics_port=_int(env, "UPDRAFT_METRICS_PORT", d.metrics_port),
         default_egress=tuple(egress),

@@ -19,11 +19,14 @@ from updraft import metrics
 from updraft.config import Settings
 from updraft.errors import Retry, transient
 from updraft.handlers import runs, scheduler, workflows
-from updraft.handlers.context import Context
+from updraft.handlers.context import ALL_RUNS, Context
 from updraft.k8s.resources import KubeError
 from updraft.model import names
 from updraft.model.names import GROUP, VERSION
+from updraft.model.run import WorkflowRun
+from updraft.model.states import RunState
 from updraft.model.workflow import Workflow
+from updraft.plan.admission import slot_view
 
 log = logging.getLogger("updraft.operator")
 IDLE_RECHECK_S = 60.0
@@ -79,10 +82,18 @@ async def workflow_deleted(body: kopf.Body, name: str, namespace: str | None, pa
         raise kopf.TemporaryError(f"waiting for {unfinished} run(s) to stop", delay=2)
 
 
+@kopf.index(GROUP, VERSION, "workflowruns")
+async def run_index(body: kopf.Body, **_: Any) -> dict[str, Any]:
+    """Every run's slim view, kept by kopf from the watch: what admission and the schedule read."""
+    return {ALL_RUNS: slot_view(body)}
+
+
 @kopf.daemon(GROUP, VERSION, "workflows", cancellation_timeout=3.0)
-async def workflow_scheduler(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+async def workflow_scheduler(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped,
+                             **kwargs: Any) -> None:
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     ctx = _ctx(memo)
+    ctx.runs.attach(kwargs["run_index"])  # kopf passes its indexes by name
     wake = ctx.wakeups.register("Workflow", namespace, name)
     try:
         while not stopped:
@@ -92,6 +103,7 @@ async def workflow_scheduler(name: str, namespace: str | None, memo: Any, stoppe
                 return
             try:
                 patch, nxt = await scheduler.tick(ctx, workflow)
+                await scheduler.prune_runs(ctx, workflow)
             except Exception:
                 metrics.RECONCILE_ERRORS.labels("schedule").inc()
                 raise
@@ -103,10 +115,16 @@ async def workflow_scheduler(name: str, namespace: str | None, memo: Any, stoppe
         ctx.wakeups.unregister("Workflow", namespace, name)
 
 
-@kopf.daemon(GROUP, VERSION, "workflowruns", cancellation_timeout=3.0)
-async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped, **_: Any) -> None:
+def _needs_loop(status: kopf.Status, **_: Any) -> bool:
+    """A run whose pods are cleaned up needs no loop: after a restart only live runs get one."""
+    return not status.get("finalized")
+
+
+@kopf.daemon(GROUP, VERSION, "workflowruns", cancellation_timeout=3.0, when=_needs_loop)
+async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped, **kwargs: Any) -> None:
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     ctx = _ctx(memo)
+    ctx.runs.attach(kwargs["run_index"])  # kopf passes its indexes by name
     key = names.label_value(name)
     wake = ctx.wakeups.register("WorkflowRun", namespace, key)
     try:
@@ -131,11 +149,16 @@ async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.Da
                 return
             if decision.done:
                 return
+            if decision.status.run_state in RunState.WAITING:
+                ctx.waiting.add((namespace, key))  # woken when a slot frees (run_event)
+            else:
+                ctx.waiting.discard((namespace, key))
             delay = IDLE_RECHECK_S
             if decision.requeue_at is not None:
                 delay = (decision.requeue_at - ctx.now()).total_seconds()
             await _sleep(wake, max(0.0, min(delay, IDLE_RECHECK_S)))
     finally:
+        ctx.waiting.discard((namespace, key))
         ctx.wakeups.unregister("WorkflowRun", namespace, key)
 
 
@@ -162,9 +185,18 @@ async def workflow_event(name: str, namespace: str | None, memo: Any, **_: Any) 
 
 
 @kopf.on.event(GROUP, VERSION, "workflowruns")
-async def run_event(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body, type: str | None,
+                    **_: Any) -> None:
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
-    _ctx(memo).wakeups.wake("WorkflowRun", namespace, names.label_value(name))
+    ctx = _ctx(memo)
+    ctx.wakeups.wake("WorkflowRun", namespace, names.label_value(name))
+    run = WorkflowRun.from_body(body)
+    if run.is_final or type == "DELETED":
+        # a slot may have freed: waiting runs look again now, and the workflow's timer (a fire time
+        # held back at max_active_runs gets its run)
+        for ns, waiting in list(ctx.waiting):
+            ctx.wakeups.wake("WorkflowRun", ns, waiting)
+        ctx.wakeups.wake("Workflow", namespace, run.workflow)
 
 
 async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_flag: Any = None) -> None:

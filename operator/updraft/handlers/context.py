@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 from updraft.config import Settings
 from updraft.definition import Limits
 from updraft.engine import EngineSettings
 from updraft.k8s.resources import Kube
+from updraft.model.run import WorkflowRun
+from updraft.plan.admission import slot_view
 from updraft.quota import Quotas
 from updraft.versions import Versions
 
@@ -38,6 +40,27 @@ class Wakeups:
             event.set()
 
 
+ALL_RUNS = "all"  # the one key of the operator's run index
+
+
+class RunBook:
+    """Slim views of every WorkflowRun the operator watches (`plan.admission.slot_view`): from
+    kopf's index, fed by the watch, once the operator runs (`attach`); listed from the API before
+    that (and in tests). Admission and the schedule read it instead of listing every run."""
+
+    def __init__(self, kube: Kube, namespace: str | None) -> None:
+        self.kube, self.namespace = kube, namespace
+        self._index: Mapping[Any, Iterable[WorkflowRun]] | None = None
+
+    def attach(self, index: Mapping[Any, Iterable[WorkflowRun]]) -> None:
+        self._index = index
+
+    async def all(self) -> list[WorkflowRun]:
+        if self._index is not None:
+            return list(self._index.get(ALL_RUNS, ()))
+        return [slot_view(body) for body in await self.kube.list("WorkflowRun", self.namespace)]
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -47,9 +70,12 @@ class Context:
     wakeups: Wakeups = field(default_factory=Wakeups)
     task_api_key: bytes = b""
     versions: Versions = field(init=False)
+    runs: RunBook = field(init=False)
+    waiting: set[tuple[str, str]] = field(default_factory=set)  # (namespace, run key) of runs not admitted yet
 
     def __post_init__(self) -> None:
         self.versions = Versions(self.kube)
+        self.runs = RunBook(self.kube, self.settings.namespace)
 
     @property
     def limits(self) -> Limits:

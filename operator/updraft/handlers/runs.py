@@ -61,8 +61,7 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
     if waiting and workflow is not None and workflow.trigger_mode == TriggerMode.DISABLED and error is None:
         error = f"workflow {run.workflow!r} is disabled (triggerMode: disabled): it accepts no new runs"
     admitted = not waiting or (loaded is not None and is_admitted(
-        map(WorkflowRun.from_body, await ctx.kube.list("WorkflowRun", ctx.settings.namespace)), run,
-        loaded.graph.max_active_runs, ctx.settings.max_concurrent_runs))
+        await ctx.runs.all(), run, loaded.graph.max_active_runs, ctx.settings.max_concurrent_runs))
     view = RunView(name=name, workflow=run.workflow, created_at=run.created_at or now, status=status,
                    stop_requested=run.stop_requested, admitted=admitted, definition_error=error,
                    namespace=namespace, version=choice.version or "",
@@ -76,6 +75,8 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
         extra["workflowVersion"] = choice.version
     if loaded is not None:
         extra["maxActiveRuns"] = loaded.graph.max_active_runs
+    if decision.done:
+        extra["finalized"] = True  # its pods are cleaned up: no loop for it after a restart
     new_status = {**decision.status.to_dict(run.workflow, name), **extra}
     if any(run.status.get(k) != v for k, v in new_status.items()):
         await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)

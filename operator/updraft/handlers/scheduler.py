@@ -14,20 +14,22 @@ from updraft.handlers.context import Context
 from updraft.model import names
 from updraft.model.times import format_ts
 from updraft.model.workflow import Workflow
-from updraft.plan import scheduling
+from updraft.plan import retention, scheduling
+from updraft.plan.admission import active_runs
 from updraft.plan.workflow import workflow_schedule
 from updraft.schedule import Schedule, ScheduleError
 
 
-async def schedule_of(ctx: Context, workflow: Workflow) -> Schedule | None:
-    """The schedule in force, or None (manual only, disabled, no valid version, no cron)."""
+async def schedule_of(ctx: Context, workflow: Workflow) -> tuple[Schedule | None, int]:
+    """The schedule in force, or None (manual only, disabled, no valid version, no cron), and the
+    version's max_active_runs."""
     if workflow.latest_version is None:
-        return None
+        return None, 0
     try:
         loaded = await ctx.versions.load(workflow.namespace, workflow.name, workflow.latest_version)
-        return workflow_schedule(workflow, loaded.graph)
+        return workflow_schedule(workflow, loaded.graph), loaded.graph.max_active_runs
     except (Permanent, ScheduleError):  # the workflow's conditions say why (its reconcile checked both)
-        return None
+        return None, 0
 
 
 async def create_scheduled_run(ctx: Context, workflow: Workflow, fire: datetime) -> bool:
@@ -44,12 +46,28 @@ async def create_scheduled_run(ctx: Context, workflow: Workflow, fire: datetime)
     return not created.existed
 
 
+async def prune_runs(ctx: Context, body: Any) -> list[str]:
+    """Delete the workflow's finished runs beyond its history limit or age (`plan.retention`);
+    returns their names. What a run owns (pods, Secrets, XCom) goes with it."""
+    workflow = Workflow.from_body(body)
+    keep = workflow.run_history_limit
+    mine = [r for r in await ctx.runs.all() if r.namespace == workflow.namespace and r.workflow == workflow.name]
+    doomed = retention.expired(mine, ctx.settings.run_history_limit if keep is None else keep,
+                               timedelta(days=ctx.settings.run_max_age_days), ctx.now())
+    for name in doomed:
+        await ctx.kube.delete("WorkflowRun", name, workflow.namespace)
+    return doomed
+
+
 async def tick(ctx: Context, body: Any) -> tuple[dict[str, Any], datetime | None]:
     """One scheduler step: (status patch, when to wake next)."""
     workflow = Workflow.from_body(body)
     now = ctx.now()
-    step = scheduling.tick(workflow, await schedule_of(ctx, workflow), now,
-                           timedelta(seconds=ctx.settings.schedule_starting_deadline_s))
+    schedule, max_active_runs = await schedule_of(ctx, workflow)
+    at_capacity = schedule is not None and active_runs(
+        await ctx.runs.all(), workflow.namespace, workflow.name) >= max_active_runs
+    step = scheduling.tick(workflow, schedule, now, timedelta(seconds=ctx.settings.schedule_starting_deadline_s),
+                           at_capacity)
     if step.due is not None and await create_scheduled_run(ctx, workflow, step.due):
         metrics.SCHEDULE_DELAY.labels(workflow.name).observe(max(0.0, (now - step.due).total_seconds()))
     return step.patch, step.wake_at

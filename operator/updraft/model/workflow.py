@@ -68,6 +68,12 @@ class Workflow:
         return dict(self.spec.get("tags") or {})
 
     @property
+    def run_history_limit(self) -> int | None:
+        """`spec.runHistoryLimit`: finished runs to keep (None: the operator's default)."""
+        value = self.spec.get("runHistoryLimit")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+    @property
     def source(self) -> Mapping[str, Any]:
         """The spec's definition source (whichever of the three fields is set)."""
         return {k: self.spec[k] for k in DEFINITION_SOURCES if self.spec.get(k)}

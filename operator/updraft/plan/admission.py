@@ -5,8 +5,9 @@ question and gets the same answer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from updraft.model.run import WorkflowRun
 from updraft.quota import RunSlot, admitted
@@ -30,3 +31,17 @@ def is_admitted(runs: Iterable[WorkflowRun], current: WorkflowRun, current_limit
             limits[_key(r.namespace, r.workflow)] = recorded
     limits[_key(current.namespace, current.workflow)] = current_limit
     return _key(current.namespace, current.name) in admitted(slots, limits, cluster_limit)
+
+
+def slot_view(body: Mapping[str, Any]) -> WorkflowRun:
+    """What admission and the schedule need to remember of a run (kept for every run in the
+    operator's index): its identity, workflow, creation time, state, recorded max_active_runs and
+    when it completed. The rest of the status (task instances) is dropped: the index stays small."""
+    status = body.get("status") or {}
+    kept = {k: status[k] for k in ("runState", "maxActiveRuns", "completedOn", "finalized") if k in status}
+    return WorkflowRun.from_body({"metadata": body["metadata"], "spec": body.get("spec") or {}, "status": kept})
+
+
+def active_runs(runs: Iterable[WorkflowRun], namespace: str, workflow: str) -> int:
+    """How many runs of a workflow are not finished (Airflow's count against max_active_runs)."""
+    return sum(1 for r in runs if r.namespace == namespace and r.workflow == workflow and not r.is_final)

@@ -23,7 +23,11 @@ class Tick:
     wake_at: datetime | None = None  # the next fire time (None: nothing scheduled)
 
 
-def tick(workflow: Workflow, schedule: Schedule | None, now: datetime, starting_deadline: timedelta) -> Tick:
+def tick(workflow: Workflow, schedule: Schedule | None, now: datetime, starting_deadline: timedelta,
+         at_capacity: bool = False) -> Tick:
+    """`at_capacity`: the workflow has max_active_runs unfinished runs. As Airflow's scheduler does,
+    no run is created then and the fire time is not consumed: when a run ends, the latest fire time
+    still within the starting deadline gets its run (runs never pile up QUEUED behind a slow one)."""
     status = workflow.status
     if schedule is None:
         return Tick(None, {"nextScheduledTime": None} if status.get("nextScheduledTime") else {})
@@ -31,6 +35,10 @@ def tick(workflow: Workflow, schedule: Schedule | None, now: datetime, starting_
     patch: dict[str, Any] = {} if workflow.schedule_since else {"scheduleSince": format_ts(baseline)}
     last = workflow.last_scheduled
     due = latest_missed(schedule, max(last or baseline, baseline), now, starting_deadline)
+    if due is not None and at_capacity:
+        nxt = next_fire(schedule, now)
+        patch["nextScheduledTime"] = format_ts(nxt)
+        return Tick(None, {k: v for k, v in patch.items() if status.get(k) != v}, nxt)
     if due is not None:
         patch["lastScheduledTime"] = format_ts(due)
         last = due

@@ -16,6 +16,7 @@ from updraft.handlers.runs import reconcile_run
 from updraft.handlers.workflows import reconcile_workflow
 from updraft.k8s.resources import KubeError
 from updraft.model import names
+from updraft.model.times import format_ts
 
 Events = list[tuple[str, str, str]]
 
@@ -129,3 +130,26 @@ async def test_a_token_secret_left_by_a_crash_does_not_strand_the_run(kube: Fake
     await reconcile_run(ctx, NS, "w-run", post)
     assert [p["metadata"]["name"] for p in kube.of("Pod")] == [pod]
     assert [e for e in events if e[0] == "Warning"] == []
+
+
+async def test_a_cleaned_up_run_is_marked_finalized_and_needs_no_loop(kube: FakeKube, clock: Clock) -> None:
+    from updraft.handlers.app import _needs_loop
+
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    _, post = recorder()
+    ctx = context(kube, clock, pod_cleanup_delay_s=60)
+    await reconcile_run(ctx, NS, "w-run", post)
+    pod = kube.of("Pod")[0]
+    await kube.patch_status("Pod", pod["metadata"]["name"], NS, {"phase": "Succeeded", "containerStatuses": [
+        {"state": {"terminated": {"exitCode": 0, "message": '{"state": "success"}',
+                                  "startedAt": format_ts(clock.now), "finishedAt": format_ts(clock.now)}}}]})
+    await reconcile_run(ctx, NS, "w-run", post)
+    run = await kube.get("WorkflowRun", "w-run", NS)
+    assert run["status"]["runState"] == "SUCCESS" and _needs_loop(status=run["status"])
+    clock.advance(seconds=61)
+    await reconcile_run(ctx, NS, "w-run", post)  # the pods go
+    decision = await reconcile_run(ctx, NS, "w-run", post)
+    run = await kube.get("WorkflowRun", "w-run", NS)
+    assert decision is not None and decision.done and kube.of("Pod") == []
+    assert run["status"]["finalized"] is True and not _needs_loop(status=run["status"])

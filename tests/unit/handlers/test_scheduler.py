@@ -80,3 +80,44 @@ async def test_a_manual_only_workflow_has_no_timer(kube: FakeKube, clock: Clock)
     assert await step(kube, clock) is None
     clock.advance(minutes=5)
     assert await step(kube, clock) is None and fire_times(kube) == []
+
+
+ONE_AT_A_TIME = EVERY_MINUTE.replace("  schedule: '* * * * *'\n", "  schedule: '* * * * *'\n  max_active_runs: 1\n")
+
+
+async def test_a_slow_workflow_at_max_active_runs_builds_no_backlog(kube: FakeKube, clock: Clock) -> None:
+    await kube.create(workflow_body("tick", ONE_AT_A_TIME), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    await kube.patch_status("Workflow", "tick", NS, status)
+    first = await step(kube, clock)
+    assert first is not None
+    clock.now = first
+    await step(kube, clock)
+    only = kube.of("WorkflowRun")[0]["metadata"]["name"]
+    await kube.patch_status("WorkflowRun", only, NS, {"runState": "RUNNING"})
+    for minute in (1, 2, 3):  # the run is still going: no new runs pile up
+        clock.now = first + timedelta(minutes=minute, seconds=1)
+        await step(kube, clock)
+    assert len(kube.of("WorkflowRun")) == 1
+    await kube.patch_status("WorkflowRun", only, NS, {"runState": "SUCCESS"})
+    await step(kube, clock)  # woken by the run's end: the latest fire time gets its run
+    assert fire_times(kube) == [format_ts(first), format_ts(first + timedelta(minutes=3))]
+
+
+async def test_finished_runs_beyond_the_history_limit_are_deleted(kube: FakeKube, clock: Clock) -> None:
+    from updraft.handlers.scheduler import prune_runs
+
+    await kube.create(workflow_body("tick", EVERY_MINUTE, runHistoryLimit=2), NS)
+    for i in range(4):
+        kube.put({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": f"tick-{i}"},
+                  "spec": {"workflowName": "tick"},
+                  "status": {"runState": "FAILED" if i == 3 else "SUCCESS",
+                             "completedOn": format_ts(clock.now + timedelta(minutes=i))}}, NS)
+    kube.put({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "tick-live"},
+              "spec": {"workflowName": "tick"}, "status": {"runState": "RUNNING"}}, NS)
+    deleted = await prune_runs(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    assert deleted == ["tick-0", "tick-1"]
+    assert sorted(r["metadata"]["name"] for r in kube.of("WorkflowRun")) == ["tick-2", "tick-3", "tick-live"]
+    clock.advance(days=31)  # and none older than the maximum age (30 days by default)
+    await prune_runs(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    assert [r["metadata"]["name"] for r in kube.of("WorkflowRun")] == ["tick-live"]

@@ -66,3 +66,38 @@ def test_admission_answers_the_same_whatever_the_order_of_the_list() -> None:
     answers = {is_admitted(order, runs[0], 2, 10) for order in (runs, runs[::-1], runs[2:] + runs[:2])}
     assert answers == {True}
     assert not is_admitted(runs, runs[1], 2, 10)
+
+
+def finished(name: str, completed_minute: int | None, state: str = "SUCCESS") -> WorkflowRun:
+    status: dict[str, Any] = {"runState": state}
+    if completed_minute is not None:
+        status["completedOn"] = f"2026-01-01T00:{completed_minute:02d}:00Z"
+    return WorkflowRun.from_body({"metadata": {"name": name, "namespace": "d", "uid": name,
+                                               "creationTimestamp": "2026-01-01T00:00:00Z"},
+                                  "spec": {"workflowName": "w"}, "status": status})
+
+
+def test_retention_keeps_the_newest_finished_runs_and_none_too_old() -> None:
+    from updraft.plan.retention import expired
+
+    runs = [finished(f"r{i}", i) for i in range(5)] + [finished("live", None, "RUNNING")]
+    now = T0 + timedelta(minutes=10)
+    assert expired(runs, keep=3, max_age=timedelta(days=30), now=now) == ["r0", "r1"]
+    assert expired(runs, keep=100, max_age=timedelta(minutes=7), now=now) == ["r0", "r1", "r2"]
+    assert expired(runs, keep=0, max_age=timedelta(days=30), now=now) == ["r0", "r1", "r2", "r3", "r4"]
+    assert "live" not in expired(runs, keep=0, max_age=timedelta(0), now=now)  # never an unfinished run
+
+
+def test_the_schedule_holds_a_fire_time_back_at_max_active_runs() -> None:
+    from updraft.plan.scheduling import tick
+    from updraft.schedule import parse
+
+    every_minute = parse("* * * * *")
+    base = {"scheduleSince": "2026-01-01T00:00:00Z", "lastScheduledTime": "2026-01-01T00:01:00Z"}
+    workflow = wf(base)
+    now = T0 + timedelta(minutes=2, seconds=5)
+    held = tick(workflow, every_minute, now, timedelta(minutes=5), at_capacity=True)
+    assert held.due is None and "lastScheduledTime" not in held.patch
+    assert held.wake_at == T0 + timedelta(minutes=3)
+    later = tick(workflow, every_minute, now + timedelta(minutes=2), timedelta(minutes=5))  # a slot freed
+    assert later.due == T0 + timedelta(minutes=4)  # the latest fire time, not a backlog of three
