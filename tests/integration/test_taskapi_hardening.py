@@ -35,7 +35,7 @@ async def test_parallel_pushes_keep_the_quota_and_old_tokens_die_with_their_run(
     from updraft.model.names import pod_name
     from updraft.taskapi import server
     from updraft.model.names import xcom_configmap_name
-from updraft.taskapi.store import size_of
+    from updraft.taskapi.store import size_of
     from updraft.taskapi.tokens import Attempt, token
 
     kube = Kube(api)
