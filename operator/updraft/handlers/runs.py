@@ -147,6 +147,7 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Any
                 definition_configmap=definition,
                 params_json=json.dumps(spec.get("overrideParameters") or {}),
                 first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
+                node_selector=ctx.settings.runner_node_selector, tolerations=ctx.settings.runner_tolerations, affinity=ctx.settings.runner_affinity,
                 command=tuple(ctx.settings.runner_command)))
             await ctx.kube.create(body, namespace)
         elif isinstance(action, DeletePod):
