@@ -1,0 +1,533 @@
+"""Capacity of the operator on simulated pods (KWOK): figures to watch, never pass/fail timings.
+
+    .venv/bin/python bench/capacity.py              # the full benchmark (make bench)
+    .venv/bin/python bench/capacity.py --smoke      # ~2 minutes: the harness works end to end
+                                                    # (figures to _out/capacity-smoke.json)
+    .venv/bin/python bench/capacity.py --drain-runs 1000 --rate 600 --duration 120
+
+On the local cluster (hack/cluster), with KWOK's fake node (hack/cluster/kwok.sh up), it installs
+an Updraft release of its own (the chart, namespaced: rbac.scope=namespaced, in its own
+namespaces, task pods placed on the fake node with runner.nodeSelector/runner.tolerations) and
+drives it through the Kubernetes API (parallel creates from one asyncio client, not kubectl):
+
+- sustained: single-task EmptyOperator runs created at --rate per minute for --duration seconds;
+  runs_per_minute is the completion rate in the steady window, and run_latency_p50_s/p99_s the
+  time from a run's creation (the create call's return) to the watch event that shows it SUCCESS;
+- drain: --drain-runs runs created at once (they queue behind quotas.maxConcurrentRuns); the time
+  from the first create to the last SUCCESS is drain_<N>_s;
+- the operator's RSS and CPU, sampled from its /metrics (through the apiserver's pod proxy) or,
+  failing that, /proc of its container's process on this host.
+
+Pods on the fake node are not real: kwok marks them Running at once and Succeeded after
+KWOK_TASK_MS (1000 ms) with the runner's success report, so this measures the control plane only
+(the operator, the apiserver, etcd, the scheduler). The cluster-wide Updraft operator, if one is
+installed, watches every namespace; it is scaled to 0 while the benchmark runs (as the namespaced
+e2e test does) and scaled back afterwards. Results are merged into bench/out/bench.json (other
+keys are kept) and printed as a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+TOP = pathlib.Path(__file__).resolve().parents[1]
+CLUSTER = TOP / "hack" / "cluster"
+OUT = TOP / "bench" / "out" / "bench.json"
+SMOKE_OUT = TOP / "_out" / "capacity-smoke.json"
+GROUP, VERSION = "updraft.dev", "v1alpha1"
+RELEASE, RELEASE_NS, RUN_NS = "capbench", "updraft-capbench-system", "updraft-capbench"
+PHASE_LABEL = "bench.updraft.dev/phase"
+EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
+DONE = ("SUCCESS", "FAILED", "STOPPED")
+
+
+# ---- pure helpers -------------------------------------------------------------------------------
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of the values; None when there are none."""
+    xs = sorted(values)
+    if not xs:
+        return None
+    return xs[max(0, math.ceil(q / 100 * len(xs)) - 1)]
+
+
+def rate_per_minute(done_at: Iterable[float], start: float, end: float) -> float | None:
+    """Completions per minute inside [start, end)."""
+    if end <= start:
+        return None
+    return sum(1 for t in done_at if start <= t < end) * 60 / (end - start)
+
+
+def merge_results(path: pathlib.Path, updates: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `updates` into the JSON object at `path` (other keys kept), written atomically."""
+    current: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = json.loads(path.read_text())
+            current = loaded if isinstance(loaded, dict) else {}
+        except json.JSONDecodeError:
+            current = {}
+    current.update(updates)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return current
+
+
+def workflow_body(name: str, max_active_runs: int) -> dict[str, Any]:
+    definition = (f"{name}:\n  schedule: None\n  max_active_runs: {max_active_runs}\n  tasks:\n"
+                  f"    t:\n      operator: {EMPTY}\n")
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Workflow", "metadata": {"name": name},
+            "spec": {"roleArn": "arn:aws:iam::123456789012:role/capbench", "triggerMode": "manual_only",
+                     "definition": definition}}
+
+
+def run_body(name: str, workflow: str, phase: str) -> dict[str, Any]:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "WorkflowRun",
+            "metadata": {"name": name, "labels": {PHASE_LABEL: phase}}, "spec": {"workflowName": workflow}}
+
+
+def fmt(v: Any, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.1f}{unit}"
+    return f"{v}{unit}"
+
+
+# ---- the cluster --------------------------------------------------------------------------------
+
+def _versions() -> dict[str, str]:
+    lines = (CLUSTER / "versions.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+BIN = pathlib.Path(os.environ.get("UPDRAFT_CACHE", pathlib.Path.home() / ".cache/updraft")) / "bin" / \
+    f"k8s-{_versions()['K8S_VERSION']}"
+
+
+def sh(*cmd: str, check: bool = True) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"capacity: {' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{proc.stderr.strip()}")
+    return proc.stdout
+
+
+def kubeconfig() -> str:
+    return sh("bash", str(CLUSTER / "kubeconfig.sh")).strip().splitlines()[-1]
+
+
+def kubectl(*args: str, check: bool = True) -> str:
+    return sh(str(BIN / "kubectl"), "--kubeconfig", kubeconfig(), *args, check=check)
+
+
+def helm(*args: str) -> str:
+    return sh(str(BIN / "helm"), "--kubeconfig", kubeconfig(), *args)
+
+
+def pause_cluster_wide_operators() -> list[tuple[str, str, int]]:
+    """Scale cluster-wide Updraft operators (they would reconcile our runs too) to 0; what to restore."""
+    out = kubectl("get", "deploy", "-A", "-l", "app.kubernetes.io/component=operator,app.kubernetes.io/part-of=updraft",
+                  "-o", "json")
+    saved = []
+    for d in json.loads(out)["items"]:
+        env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+        if env.get("UPDRAFT_WATCH_NAMESPACE") or d["metadata"]["namespace"] == RELEASE_NS:
+            continue  # a namespaced install: it does not see our runs, and it is not ours to touch
+        ns, name, replicas = d["metadata"]["namespace"], d["metadata"]["name"], int(d["spec"].get("replicas") or 0)
+        if replicas:
+            print(f"capacity: pausing the cluster-wide operator {ns}/{name} ({replicas} replica(s)) meanwhile")
+            kubectl("-n", ns, "scale", f"deploy/{name}", "--replicas=0")
+            saved.append((ns, name, replicas))
+            selector = ",".join(f"{k}={v}" for k, v in d["spec"]["selector"]["matchLabels"].items())
+            kubectl("-n", ns, "wait", "--for=delete", "pod", "-l", selector, "--timeout=90s", check=False)
+    return saved
+
+
+def restore_operators(saved: list[tuple[str, str, int]]) -> None:
+    for ns, name, replicas in saved:
+        kubectl("-n", ns, "scale", f"deploy/{name}", f"--replicas={replicas}", check=False)
+        print(f"capacity: {ns}/{name} scaled back to {replicas}")
+
+
+def install(values: list[str]) -> None:
+    state = pathlib.Path(kubeconfig()).parent
+    if not (state / "image-operator").exists():
+        raise SystemExit("capacity: no operator image loaded on the node: run `make images` first")
+    if kubectl("get", "crd", "workflowruns.updraft.dev", "--ignore-not-found", "-o", "name").strip() == "":
+        kubectl("apply", "--server-side", "-f", str(TOP / "crds"))
+    kubectl("create", "namespace", RUN_NS, check=False)
+    helm("upgrade", "--install", RELEASE, str(TOP / "charts/updraft"), "-n", RELEASE_NS, "--create-namespace",
+         "-f", str(CLUSTER / "local-values.yaml"),
+         "--set", "rbac.scope=namespaced", "--set", f"rbac.watchNamespace={RUN_NS}",
+         "--set", "crds.install=false", "--set", "api.enabled=false",
+         "--set-string", f"operator.podAnnotations.updraft\\.dev/operator-image={(state / 'image-operator').read_text().strip()}",
+         "--set-json", 'runner.nodeSelector={"type":"kwok"}',
+         "--set-json", 'runner.tolerations=[{"key":"kwok.x-k8s.io/node","operator":"Exists","effect":"NoSchedule"}]',
+         *values, "--wait", "--timeout", "3m")
+
+
+def uninstall() -> None:
+    """Remove the release first (nothing then works on our objects), then the objects it left: its
+    finalizers are dropped in parallel (thousands of runs), and the namespaces deleted."""
+    sh(str(BIN / "helm"), "--kubeconfig", kubeconfig(), "uninstall", RELEASE, "-n", RELEASE_NS, "--wait", check=False)
+    asyncio.run(_drop_finalizers())
+    kubectl("delete", "namespace", RUN_NS, RELEASE_NS, "--wait=false", "--ignore-not-found", check=False)
+
+
+async def _drop_finalizers() -> None:
+    from kubernetes_asyncio import client, config
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=kubeconfig(), client_configuration=cfg)
+    async with client.ApiClient(cfg) as api:
+        custom, sem = client.CustomObjectsApi(api), asyncio.Semaphore(32)
+
+        async def drop(plural: str, name: str) -> None:
+            async with sem:
+                try:
+                    await custom.patch_namespaced_custom_object(GROUP, VERSION, RUN_NS, plural, name,
+                                                                {"metadata": {"finalizers": None}},
+                                                                _content_type="application/merge-patch+json")
+                except client.ApiException:
+                    pass
+
+        for plural in ("workflowruns", "workflows", "workflowversions"):
+            try:
+                items = (await custom.list_namespaced_custom_object(GROUP, VERSION, RUN_NS, plural))["items"]
+            except client.ApiException:
+                continue
+            await asyncio.gather(*(drop(plural, o["metadata"]["name"]) for o in items
+                                   if o["metadata"].get("finalizers")))
+
+
+# ---- the measurement ----------------------------------------------------------------------------
+
+@dataclass
+class Ledger:
+    """Client-side clock of every run: when its create returned, when a watch event showed it done."""
+    created: dict[str, float] = field(default_factory=dict)
+    done: dict[str, tuple[float, str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def latencies(self, names: Iterable[str]) -> list[float]:
+        return [self.done[n][0] - self.created[n] for n in names if n in self.done and n in self.created]
+
+
+class Bench:
+    def __init__(self, api: Any, args: argparse.Namespace) -> None:
+        from kubernetes_asyncio import client
+        self.client = client
+        self.custom = client.CustomObjectsApi(api)
+        self.core = client.CoreV1Api(api)
+        self.args = args
+        self.ledger = Ledger()
+        self.samples: list[dict[str, Any]] = []
+        self.sem = asyncio.Semaphore(args.parallel)
+
+    async def create_run(self, name: str, workflow: str, phase: str) -> None:
+        async with self.sem:
+            for attempt in range(5):
+                try:
+                    await self.custom.create_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns",
+                                                                      run_body(name, workflow, phase))
+                    self.ledger.created[name] = time.time()
+                    return
+                except self.client.ApiException as e:
+                    if e.status == 409:
+                        self.ledger.created.setdefault(name, time.time())
+                        return
+                    if attempt == 4 or e.status not in (429, 500, 503, 504):
+                        self.ledger.errors.append(f"create {name}: {e.status} {e.reason}")
+                        return
+                    await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def watch_runs(self) -> None:
+        """Record the first time each run is seen finished; re-list after any watch break."""
+        from kubernetes_asyncio import watch
+        while True:
+            try:
+                listed = await self.custom.list_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns")
+                now = time.time()
+                for obj in listed["items"]:
+                    self._seen(obj, now)
+                rv = listed["metadata"]["resourceVersion"]
+                async with watch.Watch().stream(self.custom.list_namespaced_custom_object, GROUP, VERSION, RUN_NS,
+                                                "workflowruns", resource_version=rv, timeout_seconds=120) as stream:
+                    async for event in stream:
+                        if event["type"] in ("ADDED", "MODIFIED"):
+                            self._seen(event["object"], time.time())
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a broken or expired watch: list again
+                self.ledger.errors.append(f"watch: {type(e).__name__}: {e}"[:200])
+                await asyncio.sleep(1)
+
+    def _seen(self, obj: Mapping[str, Any], now: float) -> None:
+        state = (obj.get("status") or {}).get("runState")
+        name = obj["metadata"]["name"]
+        if state in DONE and name not in self.ledger.done:
+            self.ledger.done[name] = (now, state)
+
+    async def sample_operator(self, phase: list[str]) -> None:
+        """Every few seconds: the operator's RSS/CPU, restarts and the live task pods."""
+        while True:
+            try:
+                self.samples.append({"t": time.time(), "phase": phase[0], **await self._operator_sample()})
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.ledger.errors.append(f"sample: {type(e).__name__}: {e}"[:200])
+            await asyncio.sleep(self.args.sample_every)
+
+    async def _operator_sample(self) -> dict[str, Any]:
+        pods = (await self.core.list_namespaced_pod(
+            RELEASE_NS, label_selector=f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component=operator")).items
+        if not pods:
+            return {"rss_mb": None, "restarts": None}
+        pod = pods[0]
+        restarts = sum(c.restart_count for c in pod.status.container_statuses or [])
+        rss, cpu = None, None
+        try:
+            text = await self.core.connect_get_namespaced_pod_proxy_with_path(
+                f"{pod.metadata.name}:{self.args.metrics_port}", RELEASE_NS, "metrics")
+            for line in str(text).splitlines():
+                if line.startswith("process_resident_memory_bytes "):
+                    rss = float(line.split()[1]) / 2**20
+                elif line.startswith("process_cpu_seconds_total "):
+                    cpu = float(line.split()[1])
+        except Exception:
+            rss = proc_rss_mb(pod.metadata.uid)
+        live = await self.core.list_namespaced_pod(RUN_NS, field_selector="status.phase=Running", limit=1)
+        remaining = live.metadata.remaining_item_count or 0
+        return {"rss_mb": rss, "cpu_s": cpu, "restarts": restarts, "running_task_pods": len(live.items) + remaining}
+
+    async def setup_workflows(self) -> list[str]:
+        names = [f"cap{i}" for i in range(self.args.workflows)]
+        for n in names:
+            try:
+                await self.custom.create_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflows",
+                                                                  workflow_body(n, self.args.max_active_runs))
+            except self.client.ApiException as e:
+                if e.status != 409:
+                    raise
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            wfs = (await self.custom.list_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflows"))["items"]
+            if sum(1 for w in wfs if (w.get("status") or {}).get("latestVersion")) >= len(names):
+                return names
+            await asyncio.sleep(1)
+        raise SystemExit("capacity: the bench workflows got no version within 120 s (is the bench operator running?)")
+
+    async def wait_done(self, names: list[str], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(n in self.ledger.done for n in names if n in self.ledger.created):
+                return True
+            await asyncio.sleep(1)
+        return False
+
+    async def sustained(self, workflows: list[str]) -> dict[str, Any]:
+        a = self.args
+        total = int(a.rate * a.duration / 60)
+        names = [f"s-{i:06d}" for i in range(total)]
+        t0 = time.time()
+        tasks = []
+        for i, n in enumerate(names):
+            delay = t0 + i * 60 / a.rate - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(self.create_run(n, workflows[i % len(workflows)], "sustained")))
+        await asyncio.gather(*tasks)
+        t_end = time.time()
+        finished = await self.wait_done(names, a.settle)
+        warm = t0 + min(a.warmup, a.duration / 3)
+        steady = [n for n in names if n in self.ledger.created and self.ledger.created[n] >= warm]
+        lat = self.ledger.latencies(steady)
+        done_times = [self.ledger.done[n][0] for n in names if n in self.ledger.done]
+        return {"offered_per_minute": a.rate, "duration_s": a.duration, "runs": len(names),
+                "created": sum(1 for n in names if n in self.ledger.created),
+                "create_achieved_per_minute": round(len(names) * 60 / max(t_end - t0, 1e-9), 1),
+                "runs_per_minute": rate_per_minute(done_times, warm, t_end),
+                "finished": sum(1 for n in names if n in self.ledger.done), "all_finished": finished,
+                "failed": sum(1 for n in names if self.ledger.done.get(n, (0, ""))[1] != "SUCCESS"
+                              and n in self.ledger.done),
+                "latency_p50_s": percentile(lat, 50), "latency_p99_s": percentile(lat, 99),
+                "latency_max_s": max(lat) if lat else None, "latency_samples": len(lat)}
+
+    async def drain(self, workflows: list[str]) -> dict[str, Any]:
+        n = self.args.drain_runs
+        names = [f"d-{i:06d}" for i in range(n)]
+        t0 = time.time()
+        await asyncio.gather(*(self.create_run(x, workflows[i % len(workflows)], "drain") for i, x in enumerate(names)))
+        t_created = time.time()
+        finished = await self.wait_done(names, self.args.drain_timeout)
+        done = [self.ledger.done[x][0] for x in names if x in self.ledger.done]
+        return {"runs": n, "created": sum(1 for x in names if x in self.ledger.created),
+                "create_s": round(t_created - t0, 1), "finished": len(done), "all_finished": finished,
+                "drain_s": round(max(done) - t0, 1) if finished and done else None,
+                "finished_per_minute": rate_per_minute(done, t0, max(done)) if done else None,
+                "timeout_s": self.args.drain_timeout}
+
+    async def clear_phase(self, phase: str) -> None:
+        """Delete a finished phase's runs so the next phase starts from an empty namespace."""
+        await self.custom.delete_collection_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns",
+                                                                    label_selector=f"{PHASE_LABEL}={phase}")
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            left = await self.custom.list_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns",
+                                                                   label_selector=f"{PHASE_LABEL}={phase}", limit=1)
+            if not left["items"]:
+                return
+            await asyncio.sleep(2)
+
+
+def proc_rss_mb(pod_uid: str) -> float | None:
+    """RSS of the largest non-pause process in the pod's cgroup on this host (the operator)."""
+    keys = {pod_uid, pod_uid.replace("-", "_")}
+    best = None
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if not any(k in (proc / "cgroup").read_text() for k in keys) or (proc / "comm").read_text().strip() == "pause":
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    mb = int(line.split()[1]) / 1024
+                    best = mb if best is None or mb > best else best
+        except OSError:
+            continue
+    return best
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    from kubernetes_asyncio import client, config
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=kubeconfig(), client_configuration=cfg)
+    cfg.connection_pool_maxsize = max(args.parallel * 2, 16)
+    async with client.ApiClient(cfg) as api:
+        bench = Bench(api, args)
+        phase = ["setup"]
+        watcher = asyncio.create_task(bench.watch_runs())
+        sampler = asyncio.create_task(bench.sample_operator(phase))
+        try:
+            workflows = await bench.setup_workflows()
+            results: dict[str, Any] = {}
+            if args.rate > 0 and args.duration > 0:
+                phase[0] = "sustained"
+                results["sustained"] = await bench.sustained(workflows)
+                if args.drain_runs:
+                    phase[0] = "clear"
+                    await bench.clear_phase("sustained")
+            if args.drain_runs:
+                phase[0] = "drain"
+                results["drain"] = await bench.drain(workflows)
+        finally:
+            for t in (watcher, sampler):
+                t.cancel()
+            await asyncio.gather(watcher, sampler, return_exceptions=True)
+    rss = [s["rss_mb"] for s in bench.samples if s.get("rss_mb") is not None]
+    restarts = [s["restarts"] for s in bench.samples if s.get("restarts") is not None]
+    peak = max((s for s in bench.samples if s.get("rss_mb") is not None), key=lambda s: s["rss_mb"], default=None)
+    results["operator"] = {"rss_mb_peak": round(max(rss), 1) if rss else None,
+                           "rss_mb_median": round(percentile(rss, 50) or 0, 1) if rss else None,
+                           "running_task_pods_at_peak": peak.get("running_task_pods") if peak else None,
+                           "restarts": (max(restarts) - min(restarts)) if restarts else None,
+                           "samples": len(rss)}
+    results["errors"] = bench.ledger.errors[:20]
+    results["error_count"] = len(bench.ledger.errors)
+    return results
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    s, d, op = results.get("sustained") or {}, results.get("drain") or {}, results["operator"]
+    rows = [("runs per minute, sustained", fmt(s.get("runs_per_minute")),
+             f"offered {s.get('offered_per_minute', '-')}/min for {s.get('duration_s', '-')} s"),
+            ("run latency p50 (created -> SUCCESS)", fmt(s.get("latency_p50_s"), " s"), f"{s.get('latency_samples', 0)} runs"),
+            ("run latency p99", fmt(s.get("latency_p99_s"), " s"), f"max {fmt(s.get('latency_max_s'), ' s')}"),
+            (f"drain of {d.get('runs', '-')} runs", fmt(d.get("drain_s"), " s"),
+             f"{d.get('finished', '-')}/{d.get('runs', '-')} finished, created in {d.get('create_s', '-')} s"),
+            ("operator RSS peak", fmt(op.get("rss_mb_peak"), " MB"),
+             f"median {fmt(op.get('rss_mb_median'), ' MB')}, {op.get('running_task_pods_at_peak')} running task pods"),
+            ("operator restarts during the run", fmt(op.get("restarts")), "")]
+    print(f"\nUpdraft capacity on KWOK pods ({'smoke' if args.smoke else 'full'}):")
+    for label, value, note in rows:
+        print(f"  {label:<40} {value:>12}   {note}")
+    if results["error_count"]:
+        print(f"  client-side errors: {results['error_count']} (first: {results['errors'][:3]})")
+    keys: dict[str, Any] = {"runs_per_minute": s.get("runs_per_minute"), "run_latency_p50_s": s.get("latency_p50_s"),
+                            "run_latency_p99_s": s.get("latency_p99_s"), "operator_rss_mb_peak": op.get("rss_mb_peak")}
+    if d:
+        keys[f"drain_{d['runs']}_s"] = d.get("drain_s")
+    keys = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in keys.items()}
+    detail = {**results, "args": {k: v for k, v in vars(args).items() if k != "func"},
+              "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
+              "versions": {k: v for k, v in _versions().items() if k in ("K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION")}}
+    return merge_results(args.out, {**keys, "capacity": detail})
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="about 2 minutes: small rate and drain, short timeouts")
+    ap.add_argument("--rate", type=float, default=1000, help="runs created per minute in the sustained phase (0: skip)")
+    ap.add_argument("--duration", type=float, default=180, help="seconds of the sustained phase")
+    ap.add_argument("--warmup", type=float, default=30, help="seconds at the start of it left out of the figures")
+    ap.add_argument("--settle", type=float, default=300, help="seconds to wait for the sustained runs to finish")
+    ap.add_argument("--drain-runs", type=int, default=5000, help="runs created at once in the drain phase (0: skip)")
+    ap.add_argument("--drain-timeout", type=float, default=1800, help="seconds before the drain is given up")
+    ap.add_argument("--workflows", type=int, default=10, help="single-task workflows the runs are spread over")
+    ap.add_argument("--max-active-runs", type=int, default=20, help="max_active_runs of each workflow")
+    ap.add_argument("--parallel", type=int, default=32, help="concurrent create calls")
+    ap.add_argument("--sample-every", type=float, default=5, help="seconds between operator samples")
+    ap.add_argument("--metrics-port", type=int, default=8080)
+    ap.add_argument("--task-ms", type=int, default=1000, help="how long a simulated task pod runs (KWOK_TASK_MS)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra chart value")
+    ap.add_argument("--keep", action="store_true", help="leave the release, runs and kwok in place afterwards")
+    ap.add_argument("--out", type=pathlib.Path, default=None,
+                    help=f"JSON to merge into (default {OUT.relative_to(TOP)}; with --smoke {SMOKE_OUT.relative_to(TOP)})")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.rate, args.duration, args.warmup, args.settle = 60, 30, 5, 60
+        args.drain_runs, args.drain_timeout, args.sample_every = 40, 90, 3
+    if args.out is None:  # the smoke's figures are no benchmark: they stay out of the committed file
+        args.out = SMOKE_OUT if args.smoke else OUT
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    kwok_was_up = subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "status"], capture_output=True).returncode == 0
+    env = {**os.environ, "QUIET": "1", "KWOK_TASK_MS": str(args.task_ms)}
+    subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "up"], check=True, env=env)
+    saved = pause_cluster_wide_operators()
+    t0 = time.monotonic()
+    try:
+        install([x for kv in args.set for x in ("--set", kv)])
+        results = asyncio.run(measure(args))
+    finally:
+        if not args.keep:
+            uninstall()
+        restore_operators(saved)
+        if not args.keep and not kwok_was_up:
+            subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "down"], env=env, check=False)
+    results["wall_s"] = round(time.monotonic() - t0, 1)
+    report(results, args)
+    print(f"  wall time {results['wall_s']} s; results merged into {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
