@@ -42,12 +42,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-TOP = pathlib.Path(__file__).resolve().parents[1]
-CLUSTER = TOP / "hack" / "cluster"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from capacity_cluster import (  # noqa: E402  (this directory is no package)
+    CLUSTER, GROUP, RELEASE, RELEASE_NS, RUN_NS, TOP, VERSION, install, kubeconfig, pause_cluster_wide_operators,
+    proc_rss_mb, restore_operators, uninstall, versions)
+
 OUT = TOP / "bench" / "out" / "bench.json"
 SMOKE_OUT = TOP / "_out" / "capacity-smoke.json"
-GROUP, VERSION = "updraft.dev", "v1alpha1"
-RELEASE, RELEASE_NS, RUN_NS = "capbench", "updraft-capbench-system", "updraft-capbench"
 PHASE_LABEL = "bench.updraft.dev/phase"
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
 DONE = ("SUCCESS", "FAILED", "STOPPED")
@@ -106,111 +107,6 @@ def fmt(v: Any, unit: str = "") -> str:
     if isinstance(v, float):
         return f"{v:,.1f}{unit}"
     return f"{v}{unit}"
-
-
-# ---- the cluster --------------------------------------------------------------------------------
-
-def _versions() -> dict[str, str]:
-    lines = (CLUSTER / "versions.env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
-BIN = pathlib.Path(os.environ.get("UPDRAFT_CACHE", pathlib.Path.home() / ".cache/updraft")) / "bin" / \
-    f"k8s-{_versions()['K8S_VERSION']}"
-
-
-def sh(*cmd: str, check: bool = True) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise SystemExit(f"capacity: {' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{proc.stderr.strip()}")
-    return proc.stdout
-
-
-def kubeconfig() -> str:
-    return sh("bash", str(CLUSTER / "kubeconfig.sh")).strip().splitlines()[-1]
-
-
-def kubectl(*args: str, check: bool = True) -> str:
-    return sh(str(BIN / "kubectl"), "--kubeconfig", kubeconfig(), *args, check=check)
-
-
-def helm(*args: str) -> str:
-    return sh(str(BIN / "helm"), "--kubeconfig", kubeconfig(), *args)
-
-
-def pause_cluster_wide_operators() -> list[tuple[str, str, int]]:
-    """Scale cluster-wide Updraft operators (they would reconcile our runs too) to 0; what to restore."""
-    out = kubectl("get", "deploy", "-A", "-l", "app.kubernetes.io/component=operator,app.kubernetes.io/part-of=updraft",
-                  "-o", "json")
-    saved = []
-    for d in json.loads(out)["items"]:
-        env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0].get("env", [])}
-        if env.get("UPDRAFT_WATCH_NAMESPACE") or d["metadata"]["namespace"] == RELEASE_NS:
-            continue  # a namespaced install: it does not see our runs, and it is not ours to touch
-        ns, name, replicas = d["metadata"]["namespace"], d["metadata"]["name"], int(d["spec"].get("replicas") or 0)
-        if replicas:
-            print(f"capacity: pausing the cluster-wide operator {ns}/{name} ({replicas} replica(s)) meanwhile")
-            kubectl("-n", ns, "scale", f"deploy/{name}", "--replicas=0")
-            saved.append((ns, name, replicas))
-            selector = ",".join(f"{k}={v}" for k, v in d["spec"]["selector"]["matchLabels"].items())
-            kubectl("-n", ns, "wait", "--for=delete", "pod", "-l", selector, "--timeout=90s", check=False)
-    return saved
-
-
-def restore_operators(saved: list[tuple[str, str, int]]) -> None:
-    for ns, name, replicas in saved:
-        kubectl("-n", ns, "scale", f"deploy/{name}", f"--replicas={replicas}", check=False)
-        print(f"capacity: {ns}/{name} scaled back to {replicas}")
-
-
-def install(values: list[str]) -> None:
-    state = pathlib.Path(kubeconfig()).parent
-    if not (state / "image-operator").exists():
-        raise SystemExit("capacity: no operator image loaded on the node: run `make images` first")
-    if kubectl("get", "crd", "workflowruns.updraft.dev", "--ignore-not-found", "-o", "name").strip() == "":
-        kubectl("apply", "--server-side", "-f", str(TOP / "crds"))
-    kubectl("create", "namespace", RUN_NS, check=False)
-    helm("upgrade", "--install", RELEASE, str(TOP / "charts/updraft"), "-n", RELEASE_NS, "--create-namespace",
-         "-f", str(CLUSTER / "local-values.yaml"),
-         "--set", "rbac.scope=namespaced", "--set", f"rbac.watchNamespace={RUN_NS}",
-         "--set", "crds.install=false", "--set", "api.enabled=false",
-         "--set-string", f"operator.podAnnotations.updraft\\.dev/operator-image={(state / 'image-operator').read_text().strip()}",
-         "--set-json", 'runner.nodeSelector={"type":"kwok"}',
-         "--set-json", 'runner.tolerations=[{"key":"kwok.x-k8s.io/node","operator":"Exists","effect":"NoSchedule"}]',
-         *values, "--wait", "--timeout", "3m")
-
-
-def uninstall() -> None:
-    """Remove the release first (nothing then works on our objects), then the objects it left: its
-    finalizers are dropped in parallel (thousands of runs), and the namespaces deleted."""
-    sh(str(BIN / "helm"), "--kubeconfig", kubeconfig(), "uninstall", RELEASE, "-n", RELEASE_NS, "--wait", check=False)
-    asyncio.run(_drop_finalizers())
-    kubectl("delete", "namespace", RUN_NS, RELEASE_NS, "--wait=false", "--ignore-not-found", check=False)
-
-
-async def _drop_finalizers() -> None:
-    from kubernetes_asyncio import client, config
-    cfg = client.Configuration()
-    await config.load_kube_config(config_file=kubeconfig(), client_configuration=cfg)
-    async with client.ApiClient(cfg) as api:
-        custom, sem = client.CustomObjectsApi(api), asyncio.Semaphore(32)
-
-        async def drop(plural: str, name: str) -> None:
-            async with sem:
-                try:
-                    await custom.patch_namespaced_custom_object(GROUP, VERSION, RUN_NS, plural, name,
-                                                                {"metadata": {"finalizers": None}},
-                                                                _content_type="application/merge-patch+json")
-                except client.ApiException:
-                    pass
-
-        for plural in ("workflowruns", "workflows", "workflowversions"):
-            try:
-                items = (await custom.list_namespaced_custom_object(GROUP, VERSION, RUN_NS, plural))["items"]
-            except client.ApiException:
-                continue
-            await asyncio.gather(*(drop(plural, o["metadata"]["name"]) for o in items
-                                   if o["metadata"].get("finalizers")))
 
 
 # ---- the measurement ----------------------------------------------------------------------------
@@ -310,9 +206,10 @@ class Bench:
                     cpu = float(line.split()[1])
         except Exception:
             rss = proc_rss_mb(pod.metadata.uid)
-        live = await self.core.list_namespaced_pod(RUN_NS, field_selector="status.phase=Running", limit=1)
-        remaining = live.metadata.remaining_item_count or 0
-        return {"rss_mb": rss, "cpu_s": cpu, "restarts": restarts, "running_task_pods": len(live.items) + remaining}
+        # every pod in the run namespace is a task pod; with no selector, limit=1 tells the total
+        one = await self.core.list_namespaced_pod(RUN_NS, limit=1)
+        pods_now = len(one.items) + (one.metadata.remaining_item_count or 0)
+        return {"rss_mb": rss, "cpu_s": cpu, "restarts": restarts, "task_pods": pods_now}
 
     async def setup_workflows(self) -> list[str]:
         names = [f"cap{i}" for i in range(self.args.workflows)]
@@ -394,25 +291,6 @@ class Bench:
             await asyncio.sleep(2)
 
 
-def proc_rss_mb(pod_uid: str) -> float | None:
-    """RSS of the largest non-pause process in the pod's cgroup on this host (the operator)."""
-    keys = {pod_uid, pod_uid.replace("-", "_")}
-    best = None
-    for proc in pathlib.Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if not any(k in (proc / "cgroup").read_text() for k in keys) or (proc / "comm").read_text().strip() == "pause":
-                continue
-            for line in (proc / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    mb = int(line.split()[1]) / 1024
-                    best = mb if best is None or mb > best else best
-        except OSError:
-            continue
-    return best
-
-
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from kubernetes_asyncio import client, config
     cfg = client.Configuration()
@@ -442,9 +320,15 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     rss = [s["rss_mb"] for s in bench.samples if s.get("rss_mb") is not None]
     restarts = [s["restarts"] for s in bench.samples if s.get("restarts") is not None]
     peak = max((s for s in bench.samples if s.get("rss_mb") is not None), key=lambda s: s["rss_mb"], default=None)
-    results["operator"] = {"rss_mb_peak": round(max(rss), 1) if rss else None,
+    cpu = [s["cpu_s"] for s in bench.samples if s.get("cpu_s") is not None]
+    cpu_used = sum(b - a if b >= a else b for a, b in zip(cpu, cpu[1:]))  # a restart resets the counter
+    results["operator"] = {"cpu_s": round(cpu_used, 1) if cpu else None,
+                           "cpu_cores_avg": round(cpu_used / (bench.samples[-1]["t"] - bench.samples[0]["t"]), 2)
+                           if len(cpu) > 1 else None,
+"rss_mb_peak": round(max(rss), 1) if rss else None,
                            "rss_mb_median": round(percentile(rss, 50) or 0, 1) if rss else None,
-                           "running_task_pods_at_peak": peak.get("running_task_pods") if peak else None,
+                           "task_pods_at_peak": peak.get("task_pods") if peak else None,
+                           "task_pods_max": max((x.get("task_pods") or 0 for x in bench.samples), default=None),
                            "restarts": (max(restarts) - min(restarts)) if restarts else None,
                            "samples": len(rss)}
     results["errors"] = bench.ledger.errors[:20]
@@ -461,7 +345,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             (f"drain of {d.get('runs', '-')} runs", fmt(d.get("drain_s"), " s"),
              f"{d.get('finished', '-')}/{d.get('runs', '-')} finished, created in {d.get('create_s', '-')} s"),
             ("operator RSS peak", fmt(op.get("rss_mb_peak"), " MB"),
-             f"median {fmt(op.get('rss_mb_median'), ' MB')}, {op.get('running_task_pods_at_peak')} running task pods"),
+             f"median {fmt(op.get('rss_mb_median'), ' MB')}; {op.get('task_pods_at_peak')} task pods then, "
+             f"{op.get('task_pods_max')} at most"),
+            ("operator CPU", fmt(op.get("cpu_s"), " s"), f"{fmt(op.get('cpu_cores_avg'))} cores on average"),
             ("operator restarts during the run", fmt(op.get("restarts")), "")]
     print(f"\nUpdraft capacity on KWOK pods ({'smoke' if args.smoke else 'full'}):")
     for label, value, note in rows:
@@ -476,7 +362,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     detail = {**results, "args": {k: v for k, v in vars(args).items() if k != "func"},
               "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
-              "versions": {k: v for k, v in _versions().items() if k in ("K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION")}}
+              "versions": {k: v for k, v in versions().items() if k in ("K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION")}}
     return merge_results(args.out, {**keys, "capacity": detail})
 
 
