@@ -51,10 +51,10 @@ def test_placement_values_reach_the_operator_settings():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--set-json", "runner.nodeSelector=[]"], "runner.nodeSelector"),
-    (["--set-json", 'runner.tolerations=[{"key":"a","operator":"Maybe"}]'], "runner.tolerations.0.operator"),
-    (["--set-json", 'runner.tolerations=[{"key":"a","efect":"NoSchedule"}]'], "runner.tolerations.0"),
-    (["--set-json", 'runner.affinity={"nodeAfinity":{}}'], "runner.affinity"),
+    (["--set-json", "runner.nodeSelector=[]"], "/runner/nodeSelector"),
+    (["--set-json", 'runner.tolerations=[{"key":"a","operator":"Maybe"}]'], "/runner/tolerations/0/operator"),
+    (["--set-json", 'runner.tolerations=[{"key":"a","efect":"NoSchedule"}]'], "'efect' not allowed"),
+    (["--set-json", 'runner.affinity={"nodeAfinity":{}}'], "'nodeAfinity' not allowed"),
 ])
 def test_malformed_placement_is_refused_with_the_field_named(args, message):
     stderr = render(*args, ok=False)
