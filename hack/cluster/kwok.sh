@@ -65,7 +65,7 @@ spec:
       {{ end }}
       addresses:
       - {type: InternalIP, address: {{ NodeIP | Quote }}}
-      - {type: Hostname, address: {{ NodeName | Quote }}}
+      - {type: Hostname, address: $NODE}
       allocatable: {cpu: "1000", memory: 4Ti, pods: "100000"}
       capacity: {cpu: "1000", memory: 4Ti, pods: "100000"}
       nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: kwok-$KWOK_VERSION, kubeProxyVersion: kwok-$KWOK_VERSION, containerRuntimeVersion: kwok-$KWOK_VERSION, kernelVersion: "", osImage: "", machineID: "", systemUUID: "", bootID: ""}
