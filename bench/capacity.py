@@ -83,7 +83,7 @@ def merge_results(path: pathlib.Path, updates: Mapping[str, Any]) -> dict[str, A
     current.update(updates)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    tmp.write_text(json.dumps(current, indent=2, sort_keys=True, default=str) + "\n")
     tmp.replace(path)
     return current
 
@@ -132,6 +132,19 @@ class Bench:
         self.ledger = Ledger()
         self.samples: list[dict[str, Any]] = []
         self.sem = asyncio.Semaphore(args.parallel)
+        self.rss_source = "/metrics"
+
+    async def placement(self) -> dict[str, int]:
+        """Where the task pods are: all on the fake node, or the figures are not what they claim."""
+        nodes: dict[str, int] = {}
+        cont = None
+        while True:
+            page = await self.core.list_namespaced_pod(RUN_NS, limit=500, _continue=cont)
+            for p in page.items:
+                nodes[p.spec.node_name or "(unscheduled)"] = nodes.get(p.spec.node_name or "(unscheduled)", 0) + 1
+            cont = page.metadata._continue
+            if not cont:
+                return nodes
 
     async def create_run(self, name: str, workflow: str, phase: str) -> None:
         async with self.sem:
@@ -206,6 +219,7 @@ class Bench:
                     cpu = float(line.split()[1])
         except Exception:
             rss = proc_rss_mb(pod.metadata.uid)
+            self.rss_source = "/proc"
         # every pod in the run namespace is a task pod; with no selector, limit=1 tells the total
         one = await self.core.list_namespaced_pod(RUN_NS, limit=1)
         pods_now = len(one.items) + (one.metadata.remaining_item_count or 0)
@@ -313,6 +327,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             if args.drain_runs:
                 phase[0] = "drain"
                 results["drain"] = await bench.drain(workflows)
+            results["task_pods_by_node"] = await bench.placement()
         finally:
             for t in (watcher, sampler):
                 t.cancel()
@@ -330,7 +345,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                            "task_pods_at_peak": peak.get("task_pods") if peak else None,
                            "task_pods_max": max((x.get("task_pods") or 0 for x in bench.samples), default=None),
                            "restarts": (max(restarts) - min(restarts)) if restarts else None,
-                           "samples": len(rss)}
+                           "samples": len(rss), "rss_source": bench.rss_source}
     results["errors"] = bench.ledger.errors[:20]
     results["error_count"] = len(bench.ledger.errors)
     return results
@@ -352,6 +367,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     print(f"\nUpdraft capacity on KWOK pods ({'smoke' if args.smoke else 'full'}):")
     for label, value, note in rows:
         print(f"  {label:<40} {value:>12}   {note}")
+    off = {n: c for n, c in (results.get("task_pods_by_node") or {}).items() if n != "kwok-node-0"}
+    if off:
+        print(f"  WARNING: task pods not on the KWOK node: {off} (the operator ignored runner.nodeSelector?)")
     if results["error_count"]:
         print(f"  client-side errors: {results['error_count']} (first: {results['errors'][:3]})")
     keys: dict[str, Any] = {"runs_per_minute": s.get("runs_per_minute"), "run_latency_p50_s": s.get("latency_p50_s"),
@@ -359,7 +377,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     if d:
         keys[f"drain_{d['runs']}_s"] = d.get("drain_s")
     keys = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in keys.items()}
-    detail = {**results, "args": {k: v for k, v in vars(args).items() if k != "func"},
+    detail = {**results, "args": {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()},
               "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
               "versions": {k: v for k, v in versions().items() if k in ("K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION")}}
