@@ -418,7 +418,7 @@ def main(argv: list[str] | None = None) -> None:
     env = {**os.environ, "QUIET": "1", "KWOK_TASK_MS": str(args.task_ms)}
     subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "up"], check=True, env=env)
     saved = pause_cluster_wide_operators()
-    t0 = time.monotonic()
+    t0, load_before = time.monotonic(), os.getloadavg()
     try:
         install([x for kv in args.set for x in ("--set", kv)])
         results = asyncio.run(measure(args))
@@ -429,6 +429,8 @@ def main(argv: list[str] | None = None) -> None:
         if not args.keep and not kwok_was_up:
             subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "down"], env=env, check=False)
     results["wall_s"] = round(time.monotonic() - t0, 1)
+    # the machine is shared: how busy it was says how much to trust the figures
+    results["loadavg_1m_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
     report(results, args)
     print(f"  wall time {results['wall_s']} s; results merged into {args.out}")
 
