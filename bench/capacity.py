@@ -292,58 +292,40 @@ class Bench:
                 "finished_per_minute": rate_per_minute(done, t0, max(done)) if done else None,
                 "timeout_s": self.args.drain_timeout}
 
-    async def clear_phase(self, phase: str) -> None:
-        """Delete a finished phase's runs so the next phase starts from an empty namespace."""
-        await self.custom.delete_collection_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns",
-                                                                    label_selector=f"{PHASE_LABEL}={phase}")
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            left = await self.custom.list_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns",
-                                                                   label_selector=f"{PHASE_LABEL}={phase}", limit=1)
-            if not left["items"]:
-                return
-            await asyncio.sleep(2)
 
-
-async def measure(args: argparse.Namespace) -> dict[str, Any]:
+async def measure(args: argparse.Namespace, phase: str) -> dict[str, Any]:
+    """One phase ("sustained" or "drain") against a fresh install; its figures and the operator's."""
     from kubernetes_asyncio import client, config
     cfg = client.Configuration()
     await config.load_kube_config(config_file=kubeconfig(), client_configuration=cfg)
     cfg.connection_pool_maxsize = max(args.parallel * 2, 16)
     async with client.ApiClient(cfg) as api:
         bench = Bench(api, args)
-        phase = ["setup"]
+        current = ["setup"]
         watcher = asyncio.create_task(bench.watch_runs())
-        sampler = asyncio.create_task(bench.sample_operator(phase))
+        sampler = asyncio.create_task(bench.sample_operator(current))
         try:
             workflows = await bench.setup_workflows()
-            results: dict[str, Any] = {}
-            if args.rate > 0 and args.duration > 0:
-                phase[0] = "sustained"
-                results["sustained"] = await bench.sustained(workflows)
-                if args.drain_runs:
-                    phase[0] = "clear"
-                    await bench.clear_phase("sustained")
-            if args.drain_runs:
-                phase[0] = "drain"
-                results["drain"] = await bench.drain(workflows)
+            current[0] = phase
+            results = await (bench.sustained(workflows) if phase == "sustained" else bench.drain(workflows))
             results["task_pods_by_node"] = await bench.placement()
         finally:
             for t in (watcher, sampler):
                 t.cancel()
             await asyncio.gather(watcher, sampler, return_exceptions=True)
-    rss = [s["rss_mb"] for s in bench.samples if s.get("rss_mb") is not None]
-    restarts = [s["restarts"] for s in bench.samples if s.get("restarts") is not None]
-    peak = max((s for s in bench.samples if s.get("rss_mb") is not None), key=lambda s: s["rss_mb"], default=None)
-    cpu = [s["cpu_s"] for s in bench.samples if s.get("cpu_s") is not None]
+    samples = [x for x in bench.samples if x["phase"] == phase]
+    rss = [x["rss_mb"] for x in samples if x.get("rss_mb") is not None]
+    restarts = [x["restarts"] for x in samples if x.get("restarts") is not None]
+    peak = max((x for x in samples if x.get("rss_mb") is not None), key=lambda x: x["rss_mb"], default=None)
+    cpu = [x["cpu_s"] for x in samples if x.get("cpu_s") is not None]
     cpu_used = sum(b - a if b >= a else b for a, b in zip(cpu, cpu[1:]))  # a restart resets the counter
     results["operator"] = {"cpu_s": round(cpu_used, 1) if cpu else None,
-                           "cpu_cores_avg": round(cpu_used / (bench.samples[-1]["t"] - bench.samples[0]["t"]), 2)
+                           "cpu_cores_avg": round(cpu_used / (samples[-1]["t"] - samples[0]["t"]), 2)
                            if len(cpu) > 1 else None,
-"rss_mb_peak": round(max(rss), 1) if rss else None,
+                           "rss_mb_peak": round(max(rss), 1) if rss else None,
                            "rss_mb_median": round(percentile(rss, 50) or 0, 1) if rss else None,
                            "task_pods_at_peak": peak.get("task_pods") if peak else None,
-                           "task_pods_max": max((x.get("task_pods") or 0 for x in bench.samples), default=None),
+                           "task_pods_max": max((x.get("task_pods") or 0 for x in samples), default=None),
                            "restarts": (max(restarts) - min(restarts)) if restarts else None,
                            "samples": len(rss), "rss_source": bench.rss_source}
     results["errors"] = bench.ledger.errors[:20]
@@ -352,30 +334,41 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    s, d, op = results.get("sustained") or {}, results.get("drain") or {}, results["operator"]
+    s, d = results.get("sustained") or {}, results.get("drain") or {}
+    so, do = s.get("operator") or {}, d.get("operator") or {}
+    peaks = [x for x in (so.get("rss_mb_peak"), do.get("rss_mb_peak")) if x is not None]
     rows = [("runs per minute, sustained", fmt(s.get("runs_per_minute")),
-             f"offered {s.get('offered_per_minute', '-')}/min for {s.get('duration_s', '-')} s"),
-            ("run latency p50 (created -> SUCCESS)", fmt(s.get("latency_p50_s"), " s"), f"{s.get('latency_samples', 0)} runs"),
+             f"offered {s.get('offered_per_minute', '-')}/min for {s.get('duration_s', '-')} s; "
+             f"{s.get('finished', '-')}/{s.get('runs', '-')} finished"),
+            ("run latency p50 (created -> SUCCESS)", fmt(s.get("latency_p50_s"), " s"),
+             f"{s.get('latency_samples', 0)} runs after the warm-up"),
             ("run latency p99", fmt(s.get("latency_p99_s"), " s"), f"max {fmt(s.get('latency_max_s'), ' s')}"),
             (f"drain of {d.get('runs', '-')} runs", fmt(d.get("drain_s"), " s"),
-             f"{d.get('finished', '-')}/{d.get('runs', '-')} finished, created in {d.get('create_s', '-')} s"),
-            ("operator RSS peak", fmt(op.get("rss_mb_peak"), " MB"),
-             f"median {fmt(op.get('rss_mb_median'), ' MB')}; {op.get('task_pods_at_peak')} task pods then, "
-             f"{op.get('task_pods_max')} at most"),
-            ("operator CPU", fmt(op.get("cpu_s"), " s"), f"{fmt(op.get('cpu_cores_avg'))} cores on average"),
-            ("operator restarts during the run", fmt(op.get("restarts")), "")]
+             f"{d.get('finished', '-')}/{d.get('runs', '-')} finished, created in {d.get('create_s', '-')} s")]
+    for name, op in (("sustained", so), ("drain", do)):
+        if op:
+            rows += [(f"operator RSS peak ({name})", fmt(op.get("rss_mb_peak"), " MB"),
+                      f"median {fmt(op.get('rss_mb_median'), ' MB')}; {op.get('task_pods_at_peak')} task pods then, "
+                      f"{op.get('task_pods_max')} at most"),
+                     (f"operator CPU ({name})", fmt(op.get("cpu_s"), " s"), f"{fmt(op.get('cpu_cores_avg'))} cores on average"),
+                     (f"operator restarts ({name})", fmt(op.get("restarts")), "")]
     print(f"\nUpdraft capacity on KWOK pods ({'smoke' if args.smoke else 'full'}):")
     for label, value, note in rows:
         print(f"  {label:<40} {value:>12}   {note}")
-    off = {n: c for n, c in (results.get("task_pods_by_node") or {}).items() if n != "kwok-node-0"}
-    if off:
-        print(f"  WARNING: task pods not on the KWOK node: {off} (the operator ignored runner.nodeSelector?)")
-    if results["error_count"]:
-        print(f"  client-side errors: {results['error_count']} (first: {results['errors'][:3]})")
-    keys: dict[str, Any] = {"runs_per_minute": s.get("runs_per_minute"), "run_latency_p50_s": s.get("latency_p50_s"),
-                            "run_latency_p99_s": s.get("latency_p99_s"), "operator_rss_mb_peak": op.get("rss_mb_peak")}
+    for name, r in (("sustained", s), ("drain", d)):
+        off = {n: c for n, c in (r.get("task_pods_by_node") or {}).items() if n != "kwok-node-0"}
+        if off:
+            print(f"  WARNING ({name}): task pods not on the KWOK node: {off} (runner.nodeSelector ignored?)")
+        if r.get("error_count"):
+            print(f"  client-side errors ({name}): {r['error_count']} (first: {r['errors'][:3]})")
+    keys: dict[str, Any] = {}  # a phase not run leaves its keys as they were
+    if s:
+        keys.update(runs_per_minute=s.get("runs_per_minute"), run_latency_p50_s=s.get("latency_p50_s"),
+                    run_latency_p99_s=s.get("latency_p99_s"))
     if d:
         keys[f"drain_{d['runs']}_s"] = d.get("drain_s")
+    if peaks:
+        keys["operator_rss_mb_peak"] = max(peaks)
     keys = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in keys.items()}
     detail = {**results, "args": {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()},
               "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -414,14 +407,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    phases = ([("sustained")] if args.rate > 0 and args.duration > 0 else []) + (["drain"] if args.drain_runs else [])
     kwok_was_up = subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "status"], capture_output=True).returncode == 0
     env = {**os.environ, "QUIET": "1", "KWOK_TASK_MS": str(args.task_ms)}
     subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "up"], check=True, env=env)
     saved = pause_cluster_wide_operators()
     t0, load_before = time.monotonic(), os.getloadavg()
+    results: dict[str, Any] = {}
     try:
-        install([x for kv in args.set for x in ("--set", kv)])
-        results = asyncio.run(measure(args))
+        for i, phase in enumerate(phases):  # each phase on a fresh install: no leftovers of the one before
+            install([x for kv in args.set for x in ("--set", kv)])
+            results[phase] = asyncio.run(measure(args, phase))
+            if i < len(phases) - 1:
+                uninstall(wait=True)
     finally:
         if not args.keep:
             uninstall()

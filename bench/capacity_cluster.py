@@ -87,12 +87,14 @@ def install(values: list[str]) -> None:
          *values, "--wait", "--timeout", "3m")
 
 
-def uninstall() -> None:
+def uninstall(wait: bool = False) -> None:
     """Remove the release first (nothing then works on our objects), then the objects it left: its
-    finalizers are dropped in parallel (thousands of runs), and the namespaces deleted."""
+    finalizers are dropped in parallel (thousands of runs), and the namespaces deleted (waited
+    for with `wait`, before a fresh install)."""
     sh(str(BIN / "helm"), "--kubeconfig", kubeconfig(), "uninstall", RELEASE, "-n", RELEASE_NS, "--wait", check=False)
     asyncio.run(_drop_finalizers())
-    kubectl("delete", "namespace", RUN_NS, RELEASE_NS, "--wait=false", "--ignore-not-found", check=False)
+    kubectl("delete", "namespace", RUN_NS, RELEASE_NS, f"--wait={'true' if wait else 'false'}", "--timeout=300s",
+            "--ignore-not-found", check=False)
 
 
 async def _drop_finalizers() -> None:

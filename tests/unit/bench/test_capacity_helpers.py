@@ -63,3 +63,17 @@ def test_smoke_is_small():
     assert args.rate * args.duration / 60 <= 60 and args.drain_runs <= 50 and args.drain_timeout <= 120
     full = capacity.parse_args([])
     assert full.drain_runs == 5000
+
+
+def test_report_writes_the_phases_run_and_keeps_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "bench.json"
+    capacity.merge_results(out, {"runs_per_minute": 42.0, "soak_rss_growth_mb": 3.0})
+    args = capacity.parse_args(["--rate", "0", "--drain-runs", "1000", "--out", str(out)])
+    drain = {"runs": 1000, "drain_s": None, "finished": 700, "create_s": 9.0,
+             "operator": {"rss_mb_peak": 230.5, "restarts": 4}, "task_pods_by_node": {"kwok-node-0": 700}}
+    merged = capacity.report({"drain": drain}, args)
+    assert merged["runs_per_minute"] == 42.0 and merged["soak_rss_growth_mb"] == 3.0  # not run: kept
+    assert merged["drain_1000_s"] is None  # did not finish in time: no figure, and no made-up one
+    assert merged["operator_rss_mb_peak"] == 230.5
+    assert merged["capacity"]["drain"]["finished"] == 700
+    assert "700/1000 finished" in capsys.readouterr().out
