@@ -398,8 +398,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help=f"JSON to merge into (default {OUT.relative_to(TOP)}; with --smoke {SMOKE_OUT.relative_to(TOP)})")
     args = ap.parse_args(argv)
     if args.smoke:
-        args.rate, args.duration, args.warmup, args.settle = 60, 30, 5, 60
-        args.drain_runs, args.drain_timeout, args.sample_every = 40, 90, 3
+        args.rate, args.duration, args.warmup, args.settle = 60, 30, 5, 45
+        args.drain_runs, args.drain_timeout, args.sample_every = 30, 60, 3
     if args.out is None:  # the smoke's figures are no benchmark: they stay out of the committed file
         args.out = SMOKE_OUT if args.smoke else OUT
     return args
