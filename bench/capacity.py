@@ -132,7 +132,6 @@ class Bench:
         self.ledger = Ledger()
         self.samples: list[dict[str, Any]] = []
         self.sem = asyncio.Semaphore(args.parallel)
-        self.rss_source = "/metrics"
 
     async def placement(self) -> dict[str, int]:
         """Where the task pods are: all on the fake node, or the figures are not what they claim."""
@@ -208,7 +207,7 @@ class Bench:
             return {"rss_mb": None, "restarts": None}
         pod = pods[0]
         restarts = sum(c.restart_count for c in pod.status.container_statuses or [])
-        rss, cpu = None, None
+        rss, cpu, source = None, None, "/metrics"
         try:
             text = await self.core.connect_get_namespaced_pod_proxy_with_path(
                 f"{pod.metadata.name}:{self.args.metrics_port}", RELEASE_NS, "metrics")
@@ -218,12 +217,11 @@ class Bench:
                 elif line.startswith("process_cpu_seconds_total "):
                     cpu = float(line.split()[1])
         except Exception:
-            rss = proc_rss_mb(pod.metadata.uid)
-            self.rss_source = "/proc"
+            rss, source = proc_rss_mb(pod.metadata.uid), "/proc"
         # every pod in the run namespace is a task pod; with no selector, limit=1 tells the total
         one = await self.core.list_namespaced_pod(RUN_NS, limit=1)
         pods_now = len(one.items) + (one.metadata.remaining_item_count or 0)
-        return {"rss_mb": rss, "cpu_s": cpu, "restarts": restarts, "task_pods": pods_now}
+        return {"rss_mb": rss, "cpu_s": cpu, "restarts": restarts, "task_pods": pods_now, "source": source}
 
     async def setup_workflows(self) -> list[str]:
         names = [f"cap{i}" for i in range(self.args.workflows)]
@@ -327,7 +325,8 @@ async def measure(args: argparse.Namespace, phase: str) -> dict[str, Any]:
                            "task_pods_at_peak": peak.get("task_pods") if peak else None,
                            "task_pods_max": max((x.get("task_pods") or 0 for x in samples), default=None),
                            "restarts": (max(restarts) - min(restarts)) if restarts else None,
-                           "samples": len(rss), "rss_source": bench.rss_source}
+                           "samples": len(rss),
+                           "rss_from_proc": sum(1 for x in samples if x.get("source") == "/proc")}
     results["errors"] = bench.ledger.errors[:20]
     results["error_count"] = len(bench.ledger.errors)
     return results
