@@ -4,7 +4,7 @@ PY := .venv/bin/python
 CLUSTER := hack/cluster
 
 .PHONY: help setup test unit cluster-up cluster-down cluster-kubeconfig cluster-env cluster-probe-image \
-        images deploy e2e kind-up binaries demo helm-check
+        images deploy e2e kind-up binaries demo helm-check bench kwok-up kwok-down
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -48,6 +48,15 @@ deploy: ## install (or upgrade) the Helm chart on the local cluster
 
 e2e: cluster-up images deploy ## end-to-end tests against the local cluster
 	@UPDRAFT_KUBECONFIG=$$(bash $(CLUSTER)/kubeconfig.sh | tail -1) $(PY) -m pytest -q -m e2e tests/e2e
+
+bench: cluster-up images ## capacity on KWOK pods (runs/min, latency, drain, RSS) -> bench/out/bench.json; ARGS=--smoke
+	@$(PY) bench/capacity.py $(ARGS)
+
+kwok-up: ## a fake node (kwok-node-0) whose task pods KWOK simulates; kwok built from the Go module proxy
+	@bash $(CLUSTER)/kwok.sh up
+
+kwok-down: ## remove the fake node and stop KWOK
+	@bash $(CLUSTER)/kwok.sh down
 
 helm-check: ## helm lint and helm template over the chart's value scenarios
 	@bash hack/helm-check.sh

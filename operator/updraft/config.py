@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
+
+from updraft.podspec import placement
 
 from updraft.definition.limits import Limits
 from updraft.quota.limits import Quotas
@@ -49,6 +51,10 @@ class Settings:
     lease_renew_period_s: int = 5
     lease_renew_deadline_s: int = 10
     identity: str = ""  # this replica's name in the Lease (the pod name)
+    # Where task pods run (chart runner.nodeSelector/tolerations/affinity), Kubernetes pod-spec form.
+    runner_node_selector: Mapping[str, str] = field(default_factory=dict)
+    runner_tolerations: tuple[Mapping[str, Any], ...] = ()
+    runner_affinity: Mapping[str, Any] = field(default_factory=dict)
     # Replaces the runner image's entrypoint. For tests with a stand-in image, not for production.
     runner_command: tuple[str, ...] = ()
 
@@ -119,8 +125,16 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     command = _json(env, "UPDRAFT_RUNNER_COMMAND", [])
     if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
         raise ConfigError("UPDRAFT_RUNNER_COMMAND: expected a JSON list of strings")
+    try:
+        node_selector = placement.node_selector(_json(env, "UPDRAFT_RUNNER_NODE_SELECTOR", {}),
+                                                "UPDRAFT_RUNNER_NODE_SELECTOR")
+        tolerations = placement.tolerations(_json(env, "UPDRAFT_RUNNER_TOLERATIONS", []), "UPDRAFT_RUNNER_TOLERATIONS")
+        affinity = placement.affinity(_json(env, "UPDRAFT_RUNNER_AFFINITY", {}), "UPDRAFT_RUNNER_AFFINITY")
+    except placement.PlacementError as e:
+        raise ConfigError(str(e)) from None
     settings = Settings(
         runner_command=tuple(command),
+        runner_node_selector=node_selector, runner_tolerations=tolerations, runner_affinity=affinity,
         namespace=env.get("UPDRAFT_WATCH_NAMESPACE") or None,
         region=env.get("UPDRAFT_REGION", d.region),
         account_id=env.get("UPDRAFT_ACCOUNT_ID", d.account_id),

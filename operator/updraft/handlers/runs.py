@@ -125,6 +125,7 @@ async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded
         task_api_url=s.task_api_url, token_secret=token_secret, definition_configmap=loaded.definition_configmap,
         params_json=json.dumps(dict(run.override_parameters)),
         first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
+        node_selector=s.runner_node_selector, tolerations=s.runner_tolerations, affinity=s.runner_affinity,
         command=tuple(s.runner_command)))
     await ctx.kube.create(body, run.namespace)
 

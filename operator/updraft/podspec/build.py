@@ -11,11 +11,13 @@ What every task pod gets, whatever the workflow says:
 - the validated definition of the run's version, mounted read-only from an immutable ConfigMap
   owned by the WorkflowVersion (`definition_configmap`; one per version, not a copy per pod);
 - the runner's report in the termination message (see engine/outcome.py);
-- the image's entrypoint (the runner image: `python -m updraft.runner`) unless `command` is given.
+- the image's entrypoint (the runner image: `python -m updraft.runner`) unless `command` is given;
+- the operator-wide placement (nodeSelector, tolerations, affinity; see podspec/placement.py), if any.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,6 +61,7 @@ class PodInputs:
     first_started_at: datetime | None = None  # a rescheduled sensor's first start
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Mapping[str, Any], ...] = ()
+    affinity: Mapping[str, Any] = field(default_factory=dict)
     command: tuple[str, ...] = ()  # empty: the image's entrypoint
 
 
@@ -161,6 +164,8 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
         spec["nodeSelector"] = dict(i.node_selector)
     if i.tolerations:
         spec["tolerations"] = [dict(t) for t in i.tolerations]
+    if i.affinity:
+        spec["affinity"] = copy.deepcopy(dict(i.affinity))  # nested: no pod shares the settings' objects
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Simulated task pods on the local cluster: KWOK as a host process plus one fake Node.
+#
+#   hack/cluster/kwok.sh up       start kwok (building it if needed) and register kwok-node-0
+#   hack/cluster/kwok.sh down     remove kwok-node-0 (its pods go with it) and stop kwok
+#   hack/cluster/kwok.sh status   whether kwok runs, the node's Ready condition, pods on it
+#
+# Both up and down are idempotent. The fake node carries the label type=kwok and the taint
+# kwok.x-k8s.io/node=fake:NoSchedule, so only pods that ask for it land there (Updraft: chart
+# values runner.nodeSelector {type: kwok} and runner.tolerations for that taint); the real node
+# is left alone and everybody else's pods keep running on it.
+#
+# What kwok does to pods on the fake node (the Stage documents written below):
+#   pod-ready      Pending -> Running/Ready at once, with a pod IP from KWOK_POD_CIDR;
+#   pod-complete   a Running pod labelled updraft.dev/run ends after KWOK_TASK_MS milliseconds:
+#                  exit 0, phase Succeeded, termination message {"state":"success"}, the runner's
+#                  report that the operator reads (operator/updraft/engine/outcome.py);
+#   pod-delete     a pod being deleted is removed (there is no kubelet to finish it).
+# There is no kubelet API for fake pods: `kubectl logs` on them fails.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+NODE=kwok-node-0
+KWOK_TASK_MS=${KWOK_TASK_MS:-1000}
+KWOK_POD_CIDR=${KWOK_POD_CIDR:-10.245.0.0/16}   # outside POD_CIDR and SERVICE_CIDR
+KWOK_NODE_IP=${KWOK_NODE_IP:-10.245.255.254}
+KWOK_PARALLELISM=${KWOK_PARALLELISM:-16}
+KWOK_CONF="$CONF/kwok.yaml"
+
+need_cluster() {
+  [ -f "$KUBECONFIG_ADMIN" ] || die "no local cluster yet: run 'make cluster-up'"
+  kubectl_admin get --raw /readyz >/dev/null 2>&1 || die "the local cluster's apiserver does not answer"
+}
+
+# The KwokConfiguration and our Stages, one multi-document file. Every *Parallelism option is set:
+# standalone kwok v0.8.0 does not default them when a configuration file is given.
+write_config() {
+  write_conf "$KWOK_CONF" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  cidr: $KWOK_POD_CIDR
+  nodeIP: $KWOK_NODE_IP
+  manageSingleNode: $NODE
+  nodeLeaseDurationSeconds: 40
+  nodeLeaseParallelism: 4
+  nodePlayStageParallelism: 4
+  podPlayStageParallelism: $KWOK_PARALLELISM
+  podsOnNodeSyncParallelism: 4
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: node-initialize}
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector:
+    matchExpressions:
+    - {key: '.status.conditions.[] | select(.type == "Ready") | .status', operator: NotIn, values: ["True"]}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      conditions:
+      {{ range NodeConditions }}
+      - {type: {{ .type | Quote }}, status: {{ .status | Quote }}, reason: {{ .reason | Quote }}, message: {{ .message | Quote }}, lastHeartbeatTime: {{ \$now | Quote }}, lastTransitionTime: {{ \$now | Quote }}}
+      {{ end }}
+      addresses:
+      - {type: InternalIP, address: {{ NodeIP | Quote }}}
+      - {type: Hostname, address: $NODE}
+      allocatable: {cpu: "1000", memory: 4Ti, pods: "100000"}
+      capacity: {cpu: "1000", memory: 4Ti, pods: "100000"}
+      nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: kwok-$KWOK_VERSION, kubeProxyVersion: kwok-$KWOK_VERSION, containerRuntimeVersion: kwok-$KWOK_VERSION, kernelVersion: "", osImage: "", machineID: "", systemUUID: "", bootID: ""}
+      phase: Running
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: node-heartbeat}
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector:
+    matchExpressions:
+    - {key: '.status.conditions.[] | select(.type == "Ready") | .status', operator: In, values: ["True"]}
+  delay: {durationMilliseconds: 20000, jitterDurationMilliseconds: 25000}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      conditions:
+      {{ range NodeConditions }}
+      - {type: {{ .type | Quote }}, status: {{ .status | Quote }}, reason: {{ .reason | Quote }}, message: {{ .message | Quote }}, lastHeartbeatTime: {{ \$now | Quote }}, lastTransitionTime: {{ \$now | Quote }}}
+      {{ end }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: pod-ready}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Pending]}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      conditions:
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ \$now | Quote }}}
+      - {type: Initialized, status: "True", lastTransitionTime: {{ \$now | Quote }}}
+      - {type: ContainersReady, status: "True", lastTransitionTime: {{ \$now | Quote }}}
+      - {type: Ready, status: "True", lastTransitionTime: {{ \$now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: true, started: true, restartCount: 0, state: {running: {startedAt: {{ \$now | Quote }}}}}
+      {{ end }}
+      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+      podIP: {{ PodIPWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace | Quote }}
+      phase: Running
+      startTime: {{ \$now | Quote }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: pod-complete}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Running]}
+    - {key: '.metadata.labels["updraft.dev/run"]', operator: Exists}
+  delay: {durationMilliseconds: $KWOK_TASK_MS}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      {{ \$started := or .status.startTime \$now }}
+      conditions:
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ \$started | Quote }}}
+      - {type: Initialized, status: "True", lastTransitionTime: {{ \$started | Quote }}}
+      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
+      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - name: {{ .name | Quote }}
+        image: {{ .image | Quote }}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          terminated:
+            exitCode: 0
+            reason: Completed
+            message: '{"state":"success"}'
+            startedAt: {{ \$started | Quote }}
+            finishedAt: {{ \$now | Quote }}
+      {{ end }}
+      phase: Succeeded
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: pod-delete}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: Exists}
+  next:
+    delete: true
+EOF
+}
+
+node_manifest() {
+  cat <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $NODE
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/hostname: $NODE, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+spec:
+  taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]
+EOF
+}
+
+node_ready() {
+  [ "$(kubectl_admin get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+stop_kwok() {
+  pid_alive kwok || { rm -f "$RUN/kwok.pid"; return 0; }
+  local pid; pid=$(cat "$RUN/kwok.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$RUN/kwok.pid"
+}
+
+up() {
+  need_cluster
+  local kwok
+  kwok=$(bash "$here/build-kwok.sh" | tail -1)
+  mkdir -p "$CONF" "$RUN" "$LOGS"
+  local before; before=$(cat "$KWOK_CONF" 2>/dev/null || true)
+  write_config
+  # a changed configuration (another KWOK_TASK_MS, say) needs a fresh process
+  if pid_alive kwok && [ "$before" != "$(cat "$KWOK_CONF")" ]; then log "kwok configuration changed: restarting"; stop_kwok; fi
+  start kwok "$kwok" --kubeconfig "$KUBECONFIG_ADMIN" --config "$KWOK_CONF"
+  node_manifest | kubectl_admin apply -f - >/dev/null
+  wait_for "kwok to mark $NODE Ready (log: $LOGS/kwok.log)" 60 node_ready
+  pid_alive kwok || die "kwok exited; see $LOGS/kwok.log"
+  log "kwok runs (pid $(cat "$RUN/kwok.pid")); $NODE is Ready"
+}
+
+down() {
+  if [ -f "$KUBECONFIG_ADMIN" ] && kubectl_admin get --raw /readyz >/dev/null 2>&1; then
+    # Pods bound to the node go first, while kwok still runs to finish their deletion.
+    kubectl_admin delete pods -A --field-selector "spec.nodeName=$NODE" --wait=false >/dev/null 2>&1 || true
+    kubectl_admin delete node "$NODE" --ignore-not-found >/dev/null
+    kubectl_admin -n kube-node-lease delete lease "$NODE" --ignore-not-found >/dev/null
+  fi
+  stop_kwok
+  log "kwok stopped; $NODE removed"
+}
+
+status() {
+  if pid_alive kwok; then echo "kwok: running (pid $(cat "$RUN/kwok.pid"), log $LOGS/kwok.log)"; else echo "kwok: stopped"; fi
+  if [ -f "$KUBECONFIG_ADMIN" ] && kubectl_admin get node "$NODE" >/dev/null 2>&1; then
+    echo "$NODE: Ready=$(kubectl_admin get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
+    echo "pods on $NODE: $(kubectl_admin get pods -A --field-selector "spec.nodeName=$NODE" --no-headers 2>/dev/null | wc -l)"
+  else
+    echo "$NODE: absent"
+  fi
+  pid_alive kwok && node_ready
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,79 @@
+"""The capacity benchmark's pure parts: percentiles, rates, the JSON merge that keeps other
+benchmarks' keys, and the objects it creates. (The benchmark itself runs with `make bench`.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SPEC = importlib.util.spec_from_file_location("capacity", Path(__file__).parents[3] / "bench" / "capacity.py")
+assert SPEC and SPEC.loader
+capacity = importlib.util.module_from_spec(SPEC)
+sys.modules["capacity"] = capacity  # its dataclasses look their module up there
+SPEC.loader.exec_module(capacity)
+
+
+def test_nearest_rank_percentiles():
+    xs = [float(x) for x in range(1, 101)]  # 1..100
+    assert capacity.percentile(xs, 50) == 50.0
+    assert capacity.percentile(xs, 99) == 99.0
+    assert capacity.percentile(reversed(xs), 100) == 100.0
+    assert capacity.percentile([7.0], 99) == 7.0
+    assert capacity.percentile([], 50) is None
+
+
+def test_rate_counts_only_the_window():
+    done = [0.5, 10.0, 20.0, 59.9, 60.0, 90.0]
+    assert capacity.rate_per_minute(done, 10.0, 60.0) == pytest.approx(3 * 60 / 50)
+    assert capacity.rate_per_minute(done, 60.0, 60.0) is None
+
+
+def test_results_merge_keeps_other_keys(tmp_path: Path):
+    out = tmp_path / "out" / "bench.json"
+    capacity.merge_results(out, {"schedule_delay_p99_s_100": 0.4, "runs_per_minute": 1.0})
+    merged = capacity.merge_results(out, {"runs_per_minute": 250.0, "drain_5000_s": None})
+    assert merged == {"schedule_delay_p99_s_100": 0.4, "runs_per_minute": 250.0, "drain_5000_s": None}
+    assert json.loads(out.read_text()) == merged
+    out.write_text("not json")  # a broken file is replaced, not a crash
+    assert capacity.merge_results(out, {"a": 1}) == {"a": 1}
+
+
+def test_bench_objects_are_single_task_empty_operator_runs():
+    wf = capacity.workflow_body("cap3", 20)
+    assert wf["kind"] == "Workflow" and wf["metadata"]["name"] == "cap3"
+    assert "cap3:" in wf["spec"]["definition"] and "max_active_runs: 20" in wf["spec"]["definition"]
+    assert wf["spec"]["definition"].count("operator: ") == 1 and capacity.EMPTY in wf["spec"]["definition"]
+    run = capacity.run_body("d-000001", "cap3", "drain")
+    assert run["spec"] == {"workflowName": "cap3"} and run["metadata"]["labels"] == {capacity.PHASE_LABEL: "drain"}
+
+
+def test_the_definition_is_one_updraft_accepts():
+    from updraft.definition import validate
+    result = validate(capacity.workflow_body("cap0", 20)["spec"]["definition"])
+    assert result.ok, result.errors
+    assert result.graph is not None and list(result.graph.tasks) == ["t"] and result.graph.max_active_runs == 20
+
+
+def test_smoke_is_small():
+    args = capacity.parse_args(["--smoke"])
+    assert args.rate * args.duration / 60 <= 60 and args.drain_runs <= 50 and args.drain_timeout <= 120
+    full = capacity.parse_args([])
+    assert full.drain_runs == 5000
+
+
+def test_report_writes_the_phases_run_and_keeps_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "bench.json"
+    capacity.merge_results(out, {"runs_per_minute": 42.0, "soak_rss_growth_mb": 3.0})
+    args = capacity.parse_args(["--rate", "0", "--drain-runs", "1000", "--out", str(out)])
+    drain = {"runs": 1000, "drain_s": None, "finished": 700, "create_s": 9.0,
+             "operator": {"rss_mb_peak": 230.5, "restarts": 4}, "task_pods_by_node": {"kwok-node-0": 700}}
+    merged = capacity.report({"drain": drain}, args)
+    assert merged["runs_per_minute"] == 42.0 and merged["soak_rss_growth_mb"] == 3.0  # not run: kept
+    assert merged["drain_1000_s"] is None  # did not finish in time: no figure, and no made-up one
+    assert merged["operator_rss_mb_peak"] == 230.5
+    assert merged["capacity"]["drain"]["finished"] == 700
+    assert "700/1000 finished" in capsys.readouterr().out
