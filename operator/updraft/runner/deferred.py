@@ -3,7 +3,8 @@
 On Airflow 3.0.x the standard provider's operators (EmptyOperator) derive from the core's
 `airflow.models.baseoperator`, whose imports reach `airflow.utils.db_manager`, which imports the
 API server's FastAPI application (`airflow.api_fastapi.app`: fastapi, cadwyn, aiohttp, ~1 s here)
-for one function, `create_auth_manager`, that only the database's migration commands call.
+for one function, `create_auth_manager`, that only the database's migration commands call; and
+`airflow.sdk.definitions.dag` imports `airflow.utils.decorators` (libcst) for the @dag decorator.
 
 `defer()` puts a stand-in module in `sys.modules` before Airflow is imported. Any attribute of the
 stand-in (a name imported from it, or used later) loads the real module and answers from it, so
@@ -21,6 +22,13 @@ from typing import Any
 # becomes a function that loads the real module when called.
 DEFERRED: dict[str, tuple[str, ...]] = {
     "airflow.api_fastapi.app": ("create_auth_manager",),
+    # imported by airflow.sdk.definitions.dag (@dag) and airflow.sdk.bases.decorator (@task); the
+    # module imports libcst (~0.2 s) to strip @task decorators from source, which a task pod never does
+    "airflow.utils.decorators": ("fixup_decorator_warning_stack", "remove_task_decorator"),
+    # imported by every operator's __init__ (task/priority_strategy.py) for a lookup that only a
+    # custom weight_rule class needs; the module pulls the scheduler's DAG model and, through asset
+    # evaluation, the standard provider's PythonOperator (~0.5 s)
+    "airflow.serialization.serialized_objects": ("_get_registered_priority_weight_strategy",),
 }
 
 
