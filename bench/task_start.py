@@ -91,7 +91,7 @@ def _env(definition_file: str, task_id: str, term: str) -> dict[str, str]:
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-PHASES = ("launch_to_start", "start_to_execute", "execute_to_exit", "launch_to_execute", "launch_to_exit")
+PHASES = ("launch_to_start", "start_to_execute", "execute_to_exit", "launch_to_execute", "launch_to_exit", "cpu")
 
 
 def _phases(launched: float, ended: float, marks: dict[str, float] | None) -> dict[str, float]:
@@ -109,9 +109,18 @@ def run_host(python: str, definition: Path, task_id: str, work: Path) -> dict[st
     env = {**os.environ, "PYTHONPATH": str(ROOT / "operator"), "AIRFLOW_HOME": str(work / "airflow"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "SCARF_NO_ANALYTICS": "True", "DO_NOT_TRACK": "True",
            **_env(str(definition), task_id, str(work / "termination-log"))}
-    launched = time.time()
+    launched, cpu = time.time(), _children_cpu()
     proc = subprocess.run([python, "-m", "updraft.runner"], env=env, capture_output=True, text=True, check=False)
-    return _phases(launched, time.time(), timing.parse(proc.stdout))
+    return {**_phases(launched, time.time(), timing.parse(proc.stdout)), "cpu": _children_cpu() - cpu}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the waited-for children: less sensitive than wall time to the
+    other work on a shared machine."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _runc_config(rootfs: Path, definition: Path, task_id: str) -> dict[str, Any]:
@@ -137,14 +146,14 @@ def run_container(rootfs: Path, definition: Path, task_id: str, work: Path) -> d
     bundle = work / f"bundle-{uuid.uuid4().hex[:8]}"
     bundle.mkdir()
     (bundle / "config.json").write_text(json.dumps(_runc_config(rootfs, definition, task_id)))
-    launched = time.time()
+    launched, cpu = time.time(), _children_cpu()
     proc = subprocess.run(["runc", "run", "--bundle", str(bundle), bundle.name], capture_output=True, text=True,
                           check=False)
-    ended = time.time()
+    ended, cpu = time.time(), _children_cpu() - cpu
     shutil.rmtree(bundle, ignore_errors=True)
     if proc.returncode not in (0, 1):
         print(f"runc: {proc.stderr.strip()[-500:]}", file=sys.stderr)
-    return _phases(launched, ended, timing.parse(proc.stdout))
+    return {**_phases(launched, ended, timing.parse(proc.stdout)), "cpu": cpu}
 
 
 def local(args: argparse.Namespace) -> None:
@@ -169,7 +178,7 @@ def local(args: argparse.Namespace) -> None:
                 for phase in PHASES:
                     values = [s[phase] for s in samples if phase in s]
                     print("  " + summary(phase.replace("_", " "), values))
-                    if values and phase in ("start_to_execute", "launch_to_execute", "launch_to_exit"):
+                    if values and phase in ("start_to_execute", "launch_to_execute", "launch_to_exit", "cpu"):
                         results[f"runner_{place}_{label}_{phase}_p50_s"] = percentile(values, 50)
         merge_out(results, Path(args.out))
         print(f"\nwritten to {args.out}")
@@ -214,11 +223,34 @@ async def _run_once(kube: Any, core: Any, namespace: str, workflow: str, name: s
     pods = []
     for pod in await kube.list("Pod", namespace, {"updraft.dev/run": name}):
         pod_name = pod["metadata"]["name"]
+        if pod_name not in seen:
+            continue
         text = await core.read_namespaced_pod_log(pod_name, namespace)
         marks = timing.parse(text or "")
-        if marks and pod_name in seen:
+        if marks:
             pods.append({"created": seen[pod_name], **marks})
+        else:  # a runner without the timing line: the kubelet's times (1 s resolution)
+            term = ((pod.get("status", {}).get("containerStatuses") or [{}])[0].get("state") or {}).get("terminated")
+            if term:
+                pods.append({"created": seen[pod_name], "container_started": _instant(term["startedAt"]),
+                             "exit": _instant(term["finishedAt"])})
     return e2e, state, pods
+
+
+def _instant(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+async def _wait_ready(kube: Any, namespace: str, workflow: str, timeout: float) -> None:
+    start = time.time()
+    while time.time() - start < timeout:
+        wf = await kube.get("Workflow", workflow, namespace)
+        if (wf.get("status") or {}).get("workflowStatus") == "READY":
+            return
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"workflow {workflow} not READY after {timeout:.0f} s")
 
 
 def _gaps(pods: list[dict[str, float]]) -> list[float]:
@@ -249,26 +281,36 @@ async def cluster(args: argparse.Namespace) -> None:
         watcher = asyncio.create_task(_watch_pods(core, namespace, seen, stop))
         try:
             for wf, text in (("hello", HELLO.read_text()), ("bench-s3", S3_DEFINITION)):
+                if await kube.get_or_none("Workflow", wf, namespace):
+                    await kube.delete("Workflow", wf, namespace)
+                    while await kube.get_or_none("Workflow", wf, namespace):
+                        await asyncio.sleep(0.5)
                 await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": wf},
                                    "spec": {"roleArn": ROLE, "triggerMode": "manual_only", "definition": text}}, namespace)
-            samples: dict[str, list[float]] = {k: [] for k in ("created_to_start", "start_to_execute", "execute_to_exit",
-                                                               "created_to_execute", "gap", "s3_created_to_execute",
-                                                               "hello_e2e")}
+                await _wait_ready(kube, namespace, wf, args.timeout)
+            samples: dict[str, list[float]] = {k: [] for k in (
+                "created_to_start", "start_to_execute", "execute_to_exit", "created_to_execute", "gap",
+                "s3_created_to_execute", "hello_e2e", "created_to_exit", "kubelet_start_to_exit_1s_resolution")}
             for i in range(args.runs):
                 for wf, label in (("hello", "hello"), ("bench-s3", "s3")):
-                    e2e, state, pods = await _run_once(kube, core, namespace, wf, f"{wf}-{i}", seen, args.timeout)
-                    print(f"{wf}-{i}: {state} in {e2e:.1f} s, {len(pods)} pods timed", flush=True)
+                    run = f"{wf}-{args.tag}{i}"
+                    e2e, state, pods = await _run_once(kube, core, namespace, wf, run, seen, args.timeout)
+                    print(f"{run}: {state} in {e2e:.1f} s, {len(pods)} pods timed", flush=True)
                     if label == "hello":
                         if state == "SUCCESS":
                             samples["hello_e2e"].append(e2e)
                         samples["gap"] += _gaps(pods)
                         for p in pods:
+                            samples["created_to_exit"].append(p["exit"] - p["created"])
+                            if "container_started" in p:
+                                samples["kubelet_start_to_exit_1s_resolution"].append(p["exit"] - p["container_started"])
+                                continue
                             samples["created_to_start"].append(p["process_start"] - p["created"])
                             samples["start_to_execute"].append(p["execute"] - p["process_start"])
                             samples["execute_to_exit"].append(p["exit"] - p.get("executed", p["execute"]))
                             samples["created_to_execute"].append(p["execute"] - p["created"])
                     else:
-                        samples["s3_created_to_execute"] += [p["execute"] - p["created"] for p in pods]
+                        samples["s3_created_to_execute"] += [p["execute"] - p["created"] for p in pods if "execute" in p]
             print()
             for key, values in samples.items():
                 print(summary(key.replace("_", " "), values))
@@ -293,6 +335,7 @@ def main() -> None:
     ap.add_argument("--kubeconfig", default=os.environ.get("UPDRAFT_KUBECONFIG", ""))
     ap.add_argument("--namespace", help="use this namespace (default: a new one, deleted afterwards)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds a run may take")
+    ap.add_argument("--tag", default=uuid.uuid4().hex[:4], help="run names: <workflow>-<tag><i>")
     args = ap.parse_args()
     if args.local:
         local(args)

@@ -79,7 +79,7 @@ def _datetime(value: Any, zone: str) -> datetime:
         return datetime.combine(value, datetime.min.time()).replace(tzinfo=local)
     if isinstance(value, str):
         try:
-            return pendulum.parse(value).replace(tzinfo=local)  # type: ignore[union-attr]
+            return pendulum.parse(value).replace(tzinfo=local)  # type: ignore[union-attr,call-arg,return-value]
         except pendulum.parsing.exceptions.ParserError:
             pass
     raise NotLean(f"date {value!r}")
@@ -149,8 +149,8 @@ def build_task(definition: Mapping[str, Any], task_id: str) -> tuple[Any, Any]:
         start_date=None if conf.get("start_date") is None else _datetime(conf["start_date"], zone),
         end_date=None if conf.get("end_date") is None else _datetime(conf["end_date"], zone),
     )
-    dag.tags = ["dagfactory"]
-    dag.is_dagfactory_auto_generated = True
+    dag.tags = ["dagfactory"]  # type: ignore[assignment]  # as dag-factory sets them (Airflow makes a set)
+    dag.is_dagfactory_auto_generated = True  # type: ignore[attr-defined]
 
     params: dict[str, Any] = {k: v for k, v in task_conf.items() if k not in SYSTEM_PARAMS}
     params.update(task_id=found["key"], dag=dag)
@@ -158,10 +158,12 @@ def build_task(definition: Mapping[str, Any], task_id: str) -> tuple[Any, Any]:
     if path:
         from airflow.sdk.definitions.taskgroup import TaskGroup
 
-        parent = None
+        parent: Any = None
         for name in path:
-            args = {k: v for k, v in groups[name].items() if k not in SYSTEM_PARAMS}
-            parent = TaskGroup(group_id=name, dag=dag, **({"parent_group": parent} if parent else {}), **args)
+            args: dict[str, Any] = {k: v for k, v in groups[name].items() if k not in SYSTEM_PARAMS}
+            if parent is not None:
+                args["parent_group"] = parent
+            parent = TaskGroup(group_id=name, dag=dag, **args)
         params["task_group"] = parent
 
     import importlib
