@@ -1,5 +1,6 @@
-"""Run one task with Airflow: dag-factory builds the DAG from the validated definition (never the
-raw text), the task's templates are rendered with Airflow's context, and its `execute` runs.
+"""Run one task with Airflow: the task is built from the validated definition (never the raw text)
+as dag-factory builds it (runner/build.py: only that task; dag-factory itself for what that module
+leaves to it), its templates are rendered with Airflow's context, and its `execute` runs.
 Airflow's exceptions map to the outcomes of the engine's contract (engine/outcome.py)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from updraft.definition import materialize
+from updraft.runner import timing
 from updraft.runner.inputs import TaskInputs
 
 MAX_ERROR = 1000
@@ -60,7 +61,20 @@ class TaskInstanceView:
 
 
 def load_task(inputs: TaskInputs) -> tuple[Any, Any]:
+    """(DAG, task): the task alone when runner/build.py can build it as dag-factory would, else the
+    whole DAG through dag-factory."""
+    from updraft.runner.build import NotLean, build_task
+
+    try:
+        return build_task(inputs.definition, inputs.task_id)
+    except NotLean:
+        return load_task_with_dagfactory(inputs)
+
+
+def load_task_with_dagfactory(inputs: TaskInputs) -> tuple[Any, Any]:
     from dagfactory import load_yaml_dags
+
+    from updraft.definition import materialize
 
     found: dict[str, Any] = {}
     load_yaml_dags(globals_dict=found, config_dict=materialize(dict(inputs.definition)))
@@ -101,7 +115,11 @@ def run_task(inputs: TaskInputs) -> Result:
         task.render_template_fields(context)
         ctx = contextvars.copy_context()
         ctx.run(ExecutorSafeguard.tracker.set, task)
-        value = ctx.run(task.execute, context=context)
+        timing.mark("execute")
+        try:
+            value = ctx.run(task.execute, context=context)
+        finally:
+            timing.mark("executed")
         if value is not None and getattr(task, "do_xcom_push", True):
             context["ti"].xcom_push("return_value", value)
     except AirflowSkipException as e:

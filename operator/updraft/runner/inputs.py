@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+from updraft.model.times import parse_ts
+
 
 class InputError(ValueError):
     pass
@@ -29,9 +31,12 @@ class TaskInputs:
 
 def _time(text: str, name: str) -> datetime:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = parse_ts(text)
     except ValueError:
-        raise InputError(f"{name}={text!r} is not an ISO-8601 instant") from None
+        parsed = None
+    if parsed is None:
+        raise InputError(f"{name}={text!r} is not an ISO-8601 instant")
+    return parsed
 
 
 def _json(text: str, name: str) -> Any:
