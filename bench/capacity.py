@@ -369,8 +369,19 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     if peaks:
         keys["operator_rss_mb_peak"] = max(peaks)
     keys = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in keys.items()}
-    detail = {**results, "args": {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()},
-              "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    run_args = {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()}
+    phases = {name: {**r, "at": at, "args": run_args, "wall_s": results.get("wall_s"),
+                     "loadavg_1m_before_after": results.get("loadavg_1m_before_after")}
+              for name, r in (("sustained", s), ("drain", d)) if r}
+    previous = {}
+    if args.out.exists():
+        try:
+            previous = json.loads(args.out.read_text()).get("capacity") or {}
+        except (json.JSONDecodeError, AttributeError):
+            previous = {}
+    # per phase: a drain-only run keeps the last sustained phase's detail, and the other way round
+    detail = {**previous, **phases,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
               "versions": {k: v for k, v in versions().items() if k in ("K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION")}}
     return merge_results(args.out, {**keys, "capacity": detail})

@@ -76,6 +76,8 @@ def install(values: list[str]) -> None:
         raise SystemExit("capacity: no operator image loaded on the node: run `make images` first")
     if kubectl("get", "crd", "workflowruns.updraft.dev", "--ignore-not-found", "-o", "name").strip() == "":
         kubectl("apply", "--server-side", "-f", str(TOP / "crds"))
+    # a previous run's namespaces may still be terminating: helm cannot install into them
+    kubectl("wait", "--for=delete", f"namespace/{RUN_NS}", f"namespace/{RELEASE_NS}", "--timeout=300s", check=False)
     kubectl("create", "namespace", RUN_NS, check=False)
     helm("upgrade", "--install", RELEASE, str(TOP / "charts/updraft"), "-n", RELEASE_NS, "--create-namespace",
          "-f", str(CLUSTER / "local-values.yaml"),

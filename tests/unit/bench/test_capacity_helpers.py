@@ -67,7 +67,8 @@ def test_smoke_is_small():
 
 def test_report_writes_the_phases_run_and_keeps_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     out = tmp_path / "bench.json"
-    capacity.merge_results(out, {"runs_per_minute": 42.0, "soak_rss_growth_mb": 3.0})
+    capacity.merge_results(out, {"runs_per_minute": 42.0, "soak_rss_growth_mb": 3.0,
+                                 "capacity": {"sustained": {"runs_per_minute": 42.0}}})
     args = capacity.parse_args(["--rate", "0", "--drain-runs", "1000", "--out", str(out)])
     drain = {"runs": 1000, "drain_s": None, "finished": 700, "create_s": 9.0,
              "operator": {"rss_mb_peak": 230.5, "restarts": 4}, "task_pods_by_node": {"kwok-node-0": 700}}
@@ -76,4 +77,5 @@ def test_report_writes_the_phases_run_and_keeps_the_rest(tmp_path: Path, capsys:
     assert merged["drain_1000_s"] is None  # did not finish in time: no figure, and no made-up one
     assert merged["operator_rss_mb_peak"] == 230.5
     assert merged["capacity"]["drain"]["finished"] == 700
+    assert merged["capacity"]["sustained"] == {"runs_per_minute": 42.0}  # the last sustained phase's detail
     assert "700/1000 finished" in capsys.readouterr().out
