@@ -5,7 +5,8 @@
 #   2. unit, differential (real Airflow) and integration (real cluster; each test runs its own
 #      operator process in its own namespace) with the chart installed but its operator scaled
 #      to 0, so that none competes with the tests' own;
-#   3. end-to-end against the chart's operator and API (make deploy).
+#   3. end-to-end against the chart's operator and API (make deploy);
+#   4. a short smoke of the capacity benchmark on KWOK-simulated pods (make bench ARGS=--smoke).
 # Prints where the time goes. A missing cluster or Airflow is an error here, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,11 @@ s=$SECONDS; QUIET=1 bash hack/cluster/deploy.sh; phase "helm upgrade (operator a
 s=$SECONDS
 .venv/bin/python -m pytest -p no:cacheprovider -m e2e tests/e2e || failed=$?
 phase "pytest: e2e" $s
+# the capacity harness on KWOK-simulated pods (kwok built once from the Go module proxy, cached):
+# a 2-minute smoke so the benchmark cannot rot; its figures are printed, never asserted
+s=$SECONDS
+bash hack/cluster/build-kwok.sh >/dev/null && .venv/bin/python bench/capacity.py --smoke || failed=$?
+phase "capacity smoke (KWOK)" $s
 if [ $failed -ne 0 ]; then
   echo "[test] FAILED (pytest exit $failed). Cluster component logs: $LOGS" >&2
 fi

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 

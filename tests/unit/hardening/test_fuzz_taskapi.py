@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import urllib.parse
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
