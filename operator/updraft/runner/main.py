@@ -42,6 +42,11 @@ def _airflow_as_library() -> None:
     from updraft.runner.deferred import defer
 
     defer()
+    from airflow import settings
+
+    # initialize() is skipped; what operators read of the configuration without a database (the
+    # DAGs and plugins folders: the S3 hook's lineage reaches the plugins manager) is set here
+    settings.configure_vars()
 
 
 def _install_secrets_masker() -> None:

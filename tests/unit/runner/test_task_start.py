@@ -138,3 +138,19 @@ def test_a_pod_process_runs_a_real_s3_operator(tmp_path: Path, moto_s3: str) -> 
                           timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads((tmp_path / "termination-log").read_text()) == {"state": "success"}
+
+
+@pytest.mark.airflow
+def test_a_pod_process_writes_an_s3_object(tmp_path: Path, moto_s3: str) -> None:
+    # S3CreateObjectOperator reaches Airflow's plugins manager (through the S3 hook's lineage),
+    # which needs the configuration's folders even when Airflow is imported as a library
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="data")
+    env = _env(tmp_path, "d:\n  tasks:\n    t: {operator: S3CreateObjectOperator, s3_bucket: data, "
+                         "s3_key: 'out/{{ ds }}.csv', data: 'id,{{ ds }}'}\n", "t")
+    proc = subprocess.run([sys.executable, "-m", "updraft.runner"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+    assert json.loads((tmp_path / "termination-log").read_text()) == {"state": "success"}
+    assert boto3.client("s3").get_object(Bucket="data", Key="out/2026-03-01.csv")["Body"].read() == b"id,2026-03-01"
