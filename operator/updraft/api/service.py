@@ -312,8 +312,8 @@ class Service:
         version_id = p.get("WorkflowVersion")
         if version_id:
             await self._version(workflow, version_id)
-        elif not Workflow.from_body(workflow).latest_version:
-            reason = Workflow.from_body(workflow).invalid_reason
+        elif not (view := Workflow.from_body(workflow)).latest_version:
+            reason = view.invalid_reason
             raise errors.conflict(errors.WORKFLOW, arn, "The workflow has no valid version to run yet"
                                   + (f": {reason}" if reason else "; try again in a few seconds."))
         token = p.get("ClientToken") or str(uuid.uuid4())

@@ -8,7 +8,6 @@ are NONE here (the model has no SKIPPED), and a run that has not been picked up 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Mapping
 
 from updraft.arns import api_name, arn_of
@@ -34,12 +33,6 @@ def workflow_status(workflow: Obj) -> str:
     return Workflow.from_body(workflow).workflow_status
 
 
-def modified_at(workflow: Obj) -> datetime | None:
-    """When the workflow last got a new version (its creation before it had one)."""
-    view = Workflow.from_body(workflow)
-    return ts(view.status.get("modifiedAt")) or view.created_at
-
-
 def s3_location(loc: Obj | None) -> dict[str, Any] | None:
     if not loc:
         return None
@@ -58,11 +51,12 @@ def workflow_summary(workflow: Obj, region: str, account: str) -> dict[str, Any]
     return _drop_none({
         "WorkflowArn": arn_of(workflow, region, account), "WorkflowVersion": view.latest_version,
         "Name": view.api_name, "Description": view.spec.get("description"), "CreatedAt": view.created_at,
-        "ModifiedAt": modified_at(workflow), "WorkflowStatus": view.workflow_status, "TriggerMode": view.trigger_mode,
+        "ModifiedAt": view.modified_at, "WorkflowStatus": view.workflow_status, "TriggerMode": view.trigger_mode,
     })
 
 
 def workflow_detail(workflow: Obj, version: Obj | None, region: str, account: str) -> dict[str, Any]:
+    view = Workflow.from_body(workflow)
     spec = workflow["spec"]
     vspec = (version or {}).get("spec") or {}
     created = ts(workflow["metadata"].get("creationTimestamp"))
@@ -75,7 +69,7 @@ def workflow_detail(workflow: Obj, version: Obj | None, region: str, account: st
         "Name": api_name(workflow),
         "Description": spec.get("description"),
         "CreatedAt": created,
-        "ModifiedAt": modified_at(workflow),
+        "ModifiedAt": view.modified_at,
         "EncryptionConfiguration": _drop_none({"Type": encryption.get("type"), "KmsKeyId": encryption.get("kmsKeyId")})
         if encryption else {"Type": "AWS_MANAGED_KEY"},
         "LoggingConfiguration": {"LogGroupName": spec["logging"]["logGroupName"]}
@@ -88,7 +82,7 @@ def workflow_detail(workflow: Obj, version: Obj | None, region: str, account: st
         "NetworkConfiguration": _drop_none({"SecurityGroupIds": network.get("securityGroupIds") or None,
                                             "SubnetIds": network.get("subnetIds") or None}) or None,
         "Environment": {"Variables": dict(spec["environment"])} if spec.get("environment") else None,
-        "TriggerMode": Workflow.from_body(workflow).trigger_mode,
+        "TriggerMode": view.trigger_mode,
         "WorkflowDefinition": vspec.get("definition"),
     })
 

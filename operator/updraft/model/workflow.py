@@ -114,6 +114,11 @@ class Workflow:
         return str(valid.get("message") or "the workflow definition is invalid")
 
     @property
+    def modified_at(self) -> datetime | None:
+        """When the workflow last got a new version (its creation before it had one)."""
+        return parse_ts(self.status.get("modifiedAt")) or self.created_at
+
+    @property
     def last_scheduled(self) -> datetime | None:
         return parse_ts(self.status.get("lastScheduledTime"))
 
