@@ -51,6 +51,7 @@ class Settings:
     lease_renew_period_s: int = 5
     lease_renew_deadline_s: int = 10
     identity: str = ""  # this replica's name in the Lease (the pod name)
+    kube_timeout_s: int = 30  # the deadline of every Kubernetes call the operator makes (a timeout is transient)
     # Where task pods run (chart runner.nodeSelector/tolerations/affinity), Kubernetes pod-spec form.
     runner_node_selector: Mapping[str, str] = field(default_factory=dict)
     runner_tolerations: tuple[Mapping[str, Any], ...] = ()
@@ -164,6 +165,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         lease_renew_period_s=_int(env, "UPDRAFT_LEASE_RENEW_PERIOD_SECONDS", d.lease_renew_period_s),
         lease_renew_deadline_s=_int(env, "UPDRAFT_LEASE_RENEW_DEADLINE_SECONDS", d.lease_renew_deadline_s),
         identity=env.get("UPDRAFT_POD_NAME") or env.get("HOSTNAME") or d.identity,
+        kube_timeout_s=_int(env, "UPDRAFT_KUBE_TIMEOUT_SECONDS", d.kube_timeout_s) or d.kube_timeout_s,
     )
     if settings.leader_election and not (
             0 < settings.lease_renew_period_s < settings.lease_renew_deadline_s < settings.lease_duration_s):

@@ -110,8 +110,12 @@ class Service:
         return [v for v in items if v["spec"].get("workflowName") == name]
 
     async def _runs(self, workflow: Obj) -> list[Obj]:
+        """The workflow's runs, selected by the server by label (the operator labels every run on
+        its first pass; the API labels the runs it makes) and read in pages; the spec decides,
+        as a label value may be shortened."""
         name = workflow["metadata"]["name"]
-        return [r for r in await self.kube.list("WorkflowRun", self.ns) if r["spec"].get("workflowName") == name]
+        items = await self.kube.list("WorkflowRun", self.ns, labels={names.LABEL_WORKFLOW: names.label_value(name)})
+        return [r for r in items if r["spec"].get("workflowName") == name]
 
     async def _run(self, workflow: Obj, run_id: str) -> Obj:
         run = await self.kube.get_or_none("WorkflowRun", run_id, self.ns) if _k8s_name_ok(run_id) else None

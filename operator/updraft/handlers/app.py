@@ -3,13 +3,20 @@
 - Workflow create/update/resume -> reconcile_workflow (one status patch per call).
 - Workflow delete -> stop its runs, wait for them to end, then let Kubernetes remove what it owns.
 - A daemon per Workflow: the schedule timer. A daemon per WorkflowRun: the run loop, woken by
-  events of its pods and of the run itself, or by the engine's own timer.
+  events of its pods and of the run itself (not by the echo of its own status write), or by the
+  engine's own timer. It reads the run from kopf's live body and its workflow and pods from kopf
+  indexes (`Context.watched`), so a pass makes no GET or LIST.
+- Indexes: every run's slim view (admission, the schedule), every workflow's view, every task
+  pod's observed state by run. Pods are watched with a server-side label selector.
+- Leader election: the Lease is renewed on a thread of its own (`leader.lease.LeaseKeeper`); the
+  operator's writes are fenced by it, and a lost Lease stops the operator.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from typing import Any
 
@@ -17,6 +24,7 @@ import kopf
 
 from updraft import metrics
 from updraft.config import Settings
+from updraft.engine import ObservedPod, observe
 from updraft.errors import Retry, transient
 from updraft.handlers import runs, scheduler, workflows
 from updraft.handlers.context import ALL_RUNS, Context
@@ -26,7 +34,7 @@ from updraft.model.names import GROUP, VERSION
 from updraft.model.run import WorkflowRun
 from updraft.model.states import RunState
 from updraft.model.workflow import Workflow
-from updraft.plan.admission import slot_view
+from updraft.plan.admission import admitted_now, slot_view
 
 log = logging.getLogger("updraft.operator")
 IDLE_RECHECK_S = 60.0
@@ -51,6 +59,8 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
     settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    # only the operator's own pods reach it (and its memory): the apiserver filters the watch
+    settings.watching.label_selectors["", "v1", "pods"] = f"{names.LABEL_MANAGED}={names.MANAGED_BY}"
 
 
 @kopf.on.create(GROUP, VERSION, "workflows")
@@ -86,6 +96,18 @@ async def workflow_deleted(body: kopf.Body, name: str, namespace: str | None, pa
 async def run_index(body: kopf.Body, **_: Any) -> dict[str, Any]:
     """Every run's slim view, kept by kopf from the watch: what admission and the schedule read."""
     return {ALL_RUNS: slot_view(body)}
+
+
+@kopf.index(GROUP, VERSION, "workflows")
+async def workflow_index(body: kopf.Body, name: str, namespace: str | None, **_: Any) -> dict[Any, Workflow]:
+    """Every workflow's view, from the watch: what a run's reconcile reads instead of a GET."""
+    return {(namespace or "", name): Workflow.from_body(body)}
+
+
+@kopf.index("", "v1", "pods", labels={names.LABEL_MANAGED: names.MANAGED_BY, names.LABEL_RUN: kopf.PRESENT})
+async def pod_index(body: kopf.Body, labels: kopf.Labels, namespace: str | None, **_: Any) -> dict[Any, ObservedPod]:
+    """Every task pod as the engine sees it, by (namespace, run label): a run's pods without a LIST."""
+    return {(namespace or "", labels[names.LABEL_RUN]): observe(body)}
 
 
 @kopf.daemon(GROUP, VERSION, "workflows", cancellation_timeout=3.0)
@@ -125,6 +147,8 @@ async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.Da
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     ctx = _ctx(memo)
     ctx.runs.attach(kwargs["run_index"])  # kopf passes its indexes by name
+    ctx.watched.attach(kwargs["workflow_index"], kwargs["pod_index"])
+    ctx.watched.follow(namespace, name, kwargs["body"])  # kopf's live body: current with every event
     key = names.label_value(name)
     wake = ctx.wakeups.register("WorkflowRun", namespace, key)
     try:
@@ -160,6 +184,7 @@ async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.Da
     finally:
         ctx.waiting.discard((namespace, key))
         ctx.wakeups.unregister("WorkflowRun", namespace, key)
+        ctx.watched.unfollow(namespace, name)
 
 
 async def _sleep(wake: asyncio.Event, seconds: float) -> None:
@@ -189,13 +214,17 @@ async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body
                     **_: Any) -> None:
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     ctx = _ctx(memo)
-    ctx.wakeups.wake("WorkflowRun", namespace, names.label_value(name))
+    if not ctx.watched.is_own_write(namespace, name, body):  # the echo of its own status write: nothing new
+        ctx.wakeups.wake("WorkflowRun", namespace, names.label_value(name))
     run = WorkflowRun.from_body(body)
     if run.is_final or type == "DELETED":
-        # a slot may have freed: waiting runs look again now, and the workflow's timer (a fire time
-        # held back at max_active_runs gets its run)
-        for ns, waiting in list(ctx.waiting):
-            ctx.wakeups.wake("WorkflowRun", ns, waiting)
+        # a slot may have freed: the waiting runs that may start now look again at once (not
+        # every waiting run: with a thousand queued, that is a thousand passes per run that ends),
+        # and the workflow's timer (a fire time held back at max_active_runs gets its run)
+        if ctx.waiting:
+            for ns, admitted in admitted_now(await ctx.runs.all(), ctx.settings.max_concurrent_runs):
+                if (ns, names.label_value(admitted)) in ctx.waiting:
+                    ctx.wakeups.wake("WorkflowRun", ns, names.label_value(admitted))
         ctx.wakeups.wake("Workflow", namespace, run.workflow)
 
 
@@ -211,35 +240,44 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
 
     api = await connect(kubeconfig)
     key = settings.task_api_key.encode() if settings.task_api_key else secrets.token_bytes(32)
-    ctx = Context(settings=settings, kube=Kube(api), task_api_key=key,
+    kube = Kube(api, timeout_s=settings.kube_timeout_s)  # the reconciles' writes: fenced once leading
+    ctx = Context(settings=settings, kube=kube, task_api_key=key,
                   s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+    kube.on_write = ctx.watched.written
     metrics.register_operator_series()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
     metrics.CONCURRENT_RUNS_LIMIT.set(settings.max_concurrent_runs)
     metrics.IS_LEADER.set(0 if settings.leader_election else 1)
     # every replica serves the task API (XCom lives in ConfigMaps); only the leader reconciles
-    api_runner = await task_api.start(ctx.kube, key, settings.task_api_port) if settings.task_api_url else None
+    api_runner = (await task_api.start(Kube(api, timeout_s=settings.kube_timeout_s), key, settings.task_api_port)
+                  if settings.task_api_url else None)
     identity = settings.identity or socket.gethostname()
-    leadership: asyncio.Task[None] | None = None
+    keeper: Any = None
     stop = stop_flag if stop_flag is not None else asyncio.Event()
     try:
         if settings.leader_election:
             from updraft.leader import lease
 
-            acquired = await _unless_stopped(
-                lease.acquire(api, settings.operator_namespace, settings.leader_election_id, identity,
-                              duration_s=settings.lease_duration_s, renew_every_s=settings.lease_renew_period_s),
-                stop)
-            if not acquired:
+            acquiring = asyncio.ensure_future(lease.acquire(
+                api, settings.operator_namespace, settings.leader_election_id, identity,
+                duration_s=settings.lease_duration_s, renew_every_s=settings.lease_renew_period_s))
+            if not await _unless_stopped(acquiring, stop):
                 log.info("stopped while waiting to lead")
                 return
+            loop = asyncio.get_running_loop()
+            keeper = lease.LeaseKeeper(
+                lambda: connect(kubeconfig), settings.operator_namespace, settings.leader_election_id, identity,
+                acquired_at=acquiring.result(), duration_s=settings.lease_duration_s,
+                renew_every_s=settings.lease_renew_period_s, renew_deadline_s=settings.lease_renew_deadline_s,
+                on_lost=lambda: loop.call_soon_threadsafe(_set_flag, stop),
+                # the standby may take over `duration - renew deadline` after the last renewal:
+                # a loop too busy to stop by then must not go on acting
+                on_stuck=lambda: os._exit(LOST_EXIT_CODE),
+                grace_s=max(1.0, settings.lease_duration_s - settings.lease_renew_deadline_s))
+            kube.fence = keeper.leading
+            keeper.start()
             metrics.IS_LEADER.set(1)
-            leadership = asyncio.create_task(lease.hold_leadership(
-                api, settings.operator_namespace, settings.leader_election_id, identity,
-                renew_deadline_s=settings.lease_renew_deadline_s, duration_s=settings.lease_duration_s,
-                renew_every_s=settings.lease_renew_period_s))
-            leadership.add_done_callback(lambda _: _set_flag(stop))
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx),
             # kopf would ask the passwd database for a user name; a non-root container has none
@@ -250,14 +288,16 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             stop_flag=stop,
         )
     finally:
-        if leadership is not None and not leadership.done():
-            leadership.cancel()
-            await asyncio.gather(leadership, return_exceptions=True)
+        if keeper is not None:
+            await keeper.close()
         if api_runner is not None:
             await api_runner.cleanup()
         await api.close()
-    if leadership is not None and leadership.done() and not leadership.cancelled():
+    if keeper is not None and keeper.lost.is_set():
         raise LostLeadership("lost the leader Lease; exiting so that a fresh process competes again")
+
+
+LOST_EXIT_CODE = 1
 
 
 class LostLeadership(RuntimeError):

@@ -1,5 +1,6 @@
-"""What every handler shares: settings, the Kubernetes adapter, the versions service, the clock and
-the wake-ups. Built once at operator start-up and handed to kopf as its `memo`."""
+"""What every handler shares: settings, the Kubernetes adapter, the versions service, the clock,
+the wake-ups and the reads fed by the watches. Built once at operator start-up and handed to kopf
+as its `memo`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any, Callable, Iterable, Mapping
 
 from updraft.config import Settings
 from updraft.definition import Limits
-from updraft.engine import EngineSettings
-from updraft.k8s.resources import Kube
+from updraft.engine import EngineSettings, ObservedPod, observe
+from updraft.k8s.resources import Kube, NotFound
+from updraft.model import names
 from updraft.model.run import WorkflowRun
+from updraft.model.workflow import Workflow
 from updraft.plan.admission import slot_view
 from updraft.quota import Quotas
 from updraft.versions import Versions
@@ -61,6 +64,91 @@ class RunBook:
         return [slot_view(body) for body in await self.kube.list("WorkflowRun", self.namespace)]
 
 
+Key = tuple[str, str]  # (namespace, name)
+
+
+def _version(body: Mapping[str, Any]) -> int | None:
+    try:
+        return int((body.get("metadata") or {}).get("resourceVersion") or "")
+    except ValueError:
+        return None
+
+
+def newest(watched: Mapping[str, Any], written: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The fresher of the watch's body and the operator's own last write of the same object. The
+    API server's resourceVersions are etcd revisions (integers that grow); when either is not an
+    integer, the watch's body wins."""
+    if written is None:
+        return watched
+    a, b = _version(watched), _version(written)
+    return written if a is not None and b is not None and b > a else watched
+
+
+class Watched:
+    """The run loop's reads, fed by kopf's watches instead of a GET or LIST per pass:
+
+    - a run's body: kopf's live body of the run (the daemon's `body`, replaced on every watch
+      event), or the operator's own last write of it when that is newer (the watch echoes a
+      write a moment later);
+    - a workflow: kopf's workflow index (`Workflow` views by namespace and name);
+    - a run's pods: kopf's pod index (`ObservedPod`s by namespace and run label), fed by a watch
+      of the operator's pods only (a server-side label selector).
+
+    Before `attach` (and in tests) each falls back to a GET or a LIST."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+        self._live: dict[Key, Mapping[str, Any]] = {}
+        self._written: dict[Key, Mapping[str, Any]] = {}
+        self._workflows: Mapping[Any, Iterable[Workflow]] | None = None
+        self._pods: Mapping[Any, Iterable[ObservedPod]] | None = None
+
+    def attach(self, workflows: Mapping[Any, Iterable[Workflow]], pods: Mapping[Any, Iterable[ObservedPod]]) -> None:
+        self._workflows, self._pods = workflows, pods
+
+    def follow(self, namespace: str, name: str, body: Mapping[str, Any]) -> None:
+        """A run loop starts: read the run from `body` (kopf keeps it current)."""
+        self._live[(namespace, name)] = body
+
+    def unfollow(self, namespace: str, name: str) -> None:
+        self._live.pop((namespace, name), None)
+        self._written.pop((namespace, name), None)
+
+    def written(self, kind: str, body: Mapping[str, Any]) -> None:
+        """`Kube.on_write`: the answer of a write, kept for the runs that have a loop."""
+        meta = body.get("metadata") or {}
+        key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        if kind == "WorkflowRun" and key in self._live:
+            self._written[key] = body
+
+    def is_own_write(self, namespace: str, name: str, body: Mapping[str, Any]) -> bool:
+        """Whether a watch event of a run only echoes the operator's own last write of it."""
+        mine = self._written.get((namespace, name))
+        version = _version(body)
+        return mine is not None and version is not None and _version(mine) == version
+
+    async def run(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        """The run's freshest body, or None when it is gone."""
+        live = self._live.get((namespace, name))
+        if live is not None:
+            return newest(live, self._written.get((namespace, name)))
+        try:
+            return await self.kube.get("WorkflowRun", name, namespace)
+        except NotFound:
+            return None
+
+    async def workflow(self, namespace: str, name: str) -> Workflow | None:
+        if self._workflows is not None:
+            return next(iter(self._workflows.get((namespace, name), ())), None)
+        body = await self.kube.get_or_none("Workflow", name, namespace)
+        return Workflow.from_body(body) if body is not None else None
+
+    async def pods(self, namespace: str, run: str) -> list[ObservedPod]:
+        if self._pods is not None:
+            return list(self._pods.get((namespace, names.label_value(run)), ()))
+        return [observe(p) for p in await self.kube.list("Pod", namespace, names.run_selector(run))]
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -71,11 +159,13 @@ class Context:
     task_api_key: bytes = b""
     versions: Versions = field(init=False)
     runs: RunBook = field(init=False)
+    watched: Watched = field(init=False)
     waiting: set[tuple[str, str]] = field(default_factory=set)  # (namespace, run key) of runs not admitted yet
 
     def __post_init__(self) -> None:
         self.versions = Versions(self.kube)
         self.runs = RunBook(self.kube, self.settings.namespace)
+        self.watched = Watched(self.kube)
 
     @property
     def limits(self) -> Limits:

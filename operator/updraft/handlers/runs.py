@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from updraft import metrics
-from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, observe, reconcile
+from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, reconcile
 from updraft.errors import Permanent, Retry, transient
 from updraft.handlers.context import Context
-from updraft.k8s.resources import KubeError, NotFound
+from updraft.k8s.resources import KubeError
 from updraft.model import names
 from updraft.model.run import WorkflowRun, choose_version
 from updraft.model.states import RunState, TriggerMode
@@ -30,15 +30,14 @@ PostEvent = Callable[[Any, str, str, str], None]
 
 
 async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: PostEvent) -> Decision | None:
-    try:
-        body = await ctx.kube.get("WorkflowRun", name, namespace)
-    except NotFound:
-        return None
+    try:  # from the watch (kopf's live body, or the operator's own last write); a GET before it runs
+        body = await ctx.watched.run(namespace, name)
     except KubeError as e:
         raise Retry(f"reading run {name}: {e}", delay=5 if transient(e) else 30) from None
+    if body is None:
+        return None
     run = WorkflowRun.from_body(body)
-    workflow_body = await ctx.kube.get_or_none("Workflow", run.workflow, namespace)
-    workflow = Workflow.from_body(workflow_body) if workflow_body is not None else None
+    workflow = await ctx.watched.workflow(namespace, run.workflow)  # from the workflow index
     now = ctx.now()
     if workflow is not None and workflow.uid not in run.owner_uids:
         # runs belong to their workflow: deleting it (after its runs stopped) removes them too
@@ -66,7 +65,7 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
                    stop_requested=run.stop_requested, admitted=admitted, definition_error=error,
                    namespace=namespace, version=choice.version or "",
                    run_type="scheduled" if run.is_scheduled else "manual", logical_date=run.logical_date)
-    pods = [observe(p) for p in await ctx.kube.list("Pod", namespace, names.run_selector(name))]
+    pods = await ctx.watched.pods(namespace, name)  # from the pod index
     decision = reconcile(view, loaded.graph if loaded else None, pods, now, ctx.engine_settings)
 
     failed = await _apply_actions(ctx, run, workflow, loaded, view, decision, post_event)

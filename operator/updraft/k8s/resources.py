@@ -3,16 +3,22 @@
 Bodies are plain dicts (the pure builders produce them), so one generic client is enough:
 create / get / list / merge-patch / patch-status / delete by kind. Creating an object that already
 exists is success (`Created.existed`), which is what makes every write idempotent and a restarted
-operator safe. Errors are this module's own (`NotFound`, `Conflict`, `Invalid`, `KubeError`) so
-callers never see the HTTP client's types.
+operator safe. Errors are this module's own (`NotFound`, `Conflict`, `Invalid`, `Timeout`,
+`Fenced`, `KubeError`) so callers never see the HTTP client's types.
+
+Every call has a deadline (`timeout_s`): a half-open connection or a stalled apiserver ends as a
+`Timeout` (status 0, transient: the caller tries again), never as a reconcile, task-API request or
+Lease renewal that hangs. Writes can be fenced: with `fence` set (the leader's "am I still
+leading?"), a write is refused before it is sent once the fence says no.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -84,6 +90,19 @@ class Invalid(KubeError):
     """The API server rejected the object (schema, CEL rule, admission)."""
 
 
+class Timeout(KubeError):
+    """No answer within the call's deadline (status 0: transient, try again)."""
+
+
+class Fenced(KubeError):
+    """A write refused here, before it was sent: this replica is no longer (sure to be) the leader."""
+
+
+DEFAULT_TIMEOUT_S = 30.0
+LIST_PAGE = 500  # objects per page of a LIST
+WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
 def _error(e: ApiException) -> KubeError:
     try:
         status = json.loads(e.body or "{}")
@@ -101,24 +120,41 @@ class Created:
     existed: bool  # True: an object of that name was already there (idempotent create)
 
 
-class Kube:
-    """Generic CRUD over `KINDS`. One instance per ApiClient; cheap to share."""
+Written = Callable[[str, Mapping[str, Any]], None]  # (kind, the object as the write returned it)
 
-    def __init__(self, api: client.ApiClient) -> None:
-        self.api = api
+
+class Kube:
+    """Generic CRUD over `KINDS`. One instance per ApiClient; cheap to share.
+
+    `timeout_s`: the deadline of every call. `fence`: asked before every write; False refuses it
+    (`Fenced`). `on_write`: told of every object a create or patch returned (the operator keeps
+    its own last write of a run, fresher than the watch for a moment)."""
+
+    def __init__(self, api: client.ApiClient, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 fence: Callable[[], bool] | None = None, on_write: Written | None = None) -> None:
+        self.api, self.timeout_s, self.fence, self.on_write = api, timeout_s, fence, on_write
 
     async def _call(self, method: str, path: str, body: Any = None, query: list[tuple[str, Any]] | None = None,
                     content_type: str = "application/json") -> Any:
+        if method in WRITES and self.fence is not None and not self.fence():
+            raise Fenced(0, "NotLeader", f"{method} {path} refused: this replica no longer holds the leader Lease")
         try:
-            data = await self.api.call_api(
+            data = await asyncio.wait_for(self.api.call_api(
                 path, method, query_params=query or [], body=body,
                 header_params={"Accept": "application/json", "Content-Type": content_type},
                 auth_settings=["BearerToken"], response_types_map={200: "object", 201: "object", 202: "object"},
-                _return_http_data_only=True,
-            )
+                _return_http_data_only=True, _request_timeout=self.timeout_s,
+            ), timeout=self.timeout_s)
         except ApiException as e:
             raise _error(e) from None
+        except asyncio.TimeoutError:
+            raise Timeout(0, "Timeout", f"{method} {path}: no answer within {self.timeout_s:g}s") from None
         return data
+
+    def _written(self, kind: str, obj: Any) -> Any:
+        if self.on_write is not None and isinstance(obj, Mapping):
+            self.on_write(kind, obj)
+        return obj
 
     async def create(self, body: Mapping[str, Any], namespace: str | None = None, *,
                      read_existing: bool = True) -> Created:
@@ -128,7 +164,7 @@ class Kube:
         kind = KINDS[body["kind"]]
         ns = namespace or body.get("metadata", {}).get("namespace")
         try:
-            return Created(await self._call("POST", kind.path(ns), body), existed=False)
+            return Created(self._written(body["kind"], await self._call("POST", kind.path(ns), body)), existed=False)
         except Conflict:
             if not read_existing:
                 return Created(body, existed=True)
@@ -143,20 +179,31 @@ class Kube:
         except NotFound:
             return None
 
-    async def list(self, kind: str, namespace: str | None = None, labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        query = []
+    async def list(self, kind: str, namespace: str | None = None, labels: Mapping[str, str] | None = None, *,
+                   page_size: int = LIST_PAGE) -> list[dict[str, Any]]:
+        """Every object of `kind` (matching `labels`, selected by the server), read in pages of
+        `page_size` (`limit`/`continue`), so no single answer holds everything; each page has the
+        call's deadline."""
+        base: list[tuple[str, Any]] = [("limit", page_size)]
         if labels:
-            query.append(("labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
-        result = await self._call("GET", KINDS[kind].path(namespace), query=query)
-        return list(result.get("items", []))
+            base.append(("labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
+        items: list[dict[str, Any]] = []
+        token = None
+        while True:
+            result = await self._call("GET", KINDS[kind].path(namespace),
+                                      query=base + ([("continue", token)] if token else []))
+            items.extend(result.get("items") or [])
+            token = (result.get("metadata") or {}).get("continue")
+            if not token:
+                return items
 
     async def patch(self, kind: str, name: str, namespace: str | None, patch: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._call("PATCH", KINDS[kind].path(namespace, name), patch,
-                                content_type="application/merge-patch+json")
+        return self._written(kind, await self._call("PATCH", KINDS[kind].path(namespace, name), patch,
+                                                    content_type="application/merge-patch+json"))
 
     async def patch_status(self, kind: str, name: str, namespace: str | None, status: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._call("PATCH", KINDS[kind].path(namespace, name, "status"), {"status": status},
-                                content_type="application/merge-patch+json")
+        return self._written(kind, await self._call("PATCH", KINDS[kind].path(namespace, name, "status"),
+                                                    {"status": status}, content_type="application/merge-patch+json"))
 
     async def delete(self, kind: str, name: str, namespace: str | None = None, grace_seconds: int | None = None) -> bool:
         """Delete; False when it was already gone."""

@@ -33,6 +33,21 @@ def is_admitted(runs: Iterable[WorkflowRun], current: WorkflowRun, current_limit
     return _key(current.namespace, current.name) in admitted(slots, limits, cluster_limit)
 
 
+def admitted_now(runs: Iterable[WorkflowRun], cluster_limit: int) -> set[tuple[str, str]]:
+    """(namespace, name) of every waiting run that may start now, each workflow at the
+    max_active_runs its runs recorded (the quota's default where none did yet): the runs the
+    operator wakes when a slot frees. Each run's own pass still decides with `is_admitted`."""
+    runs = list(runs)
+    slots = [RunSlot(_key(r.namespace, r.name), _key(r.namespace, r.workflow), r.created_at or _EPOCH, r.run_state)
+             for r in runs]
+    limits: dict[str, int] = {}
+    for r in sorted(runs, key=lambda r: (r.created_at or _EPOCH, r.name)):  # the newest record wins
+        recorded = r.status.get("maxActiveRuns")
+        if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded > 0:
+            limits[_key(r.namespace, r.workflow)] = recorded
+    return {(ns, name) for ns, _, name in (k.partition("/") for k in admitted(slots, limits, cluster_limit))}
+
+
 def slot_view(body: Mapping[str, Any]) -> WorkflowRun:
     """What admission and the schedule need to remember of a run (kept for every run in the
     operator's index): its identity, workflow, creation time, state, recorded max_active_runs and
