@@ -34,7 +34,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 import aiohttp.http_exceptions
 from aiohttp import web
@@ -106,6 +106,9 @@ class ApiServer:
         self.unauthenticated = RateLimiter(config.unauthenticated_rate_per_second, config.unauthenticated_burst)
         self.audit_limiter = RateLimiter(config.audit_unauthenticated_per_second, config.audit_unauthenticated_burst)
         self.audit_suppressed = 0
+        # CreateAirflowUiUrl's maker of launch URLs (the console sets it when it is mounted);
+        # without one the operation is refused as before
+        self.launcher: Callable[[web.Request, Principal, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=protocol.MAX_BODY + 1, middlewares=[aws_shaped_refusals])
@@ -232,11 +235,7 @@ class ApiServer:
             if problems:
                 raise errors.invalid_fields(problems)
             await self._authorize(request, operation, params, principal)
-            try:
-                result = await asyncio.wait_for(self.service.call(operation, params), self.config.operation_timeout_s)
-            except asyncio.TimeoutError:
-                raise errors.timeout(f"{operation} did not finish within {self.config.operation_timeout_s:g} seconds; "
-                                     "it may still complete. Check the resource before retrying.") from None
+            result = await self._run(request, operation, params, principal)
             payload = protocol.encode_output(operation, result)
         except sigv4.AuthError as e:
             status, code = e.status, e.code
@@ -258,8 +257,60 @@ class ApiServer:
         return web.Response(status=status, body=payload, content_type=protocol.CONTENT_TYPE,
                             headers={"x-amzn-RequestId": request_id})
 
+    async def _run(self, request: web.Request, operation: str, params: dict[str, Any], principal: Principal,
+                   read: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
+        call = (read() if read is not None else self.launcher(request, principal, params)
+                if operation == "CreateAirflowUiUrl" and self.launcher else self.service.call(operation, params))
+        try:
+            return await asyncio.wait_for(call, self.config.operation_timeout_s)
+        except asyncio.TimeoutError:
+            raise errors.timeout(f"{operation} did not finish within {self.config.operation_timeout_s:g} seconds; "
+                                 "it may still complete. Check the resource before retrying.") from None
+
+    async def allowed(self, request: web.Request, principal: Principal, operation: str, params: dict[str, Any]) -> bool:
+        """Whether the principal's policies allow `operation` (what the console offers; not audited)."""
+        try:
+            await self._authorize(request, operation, params, principal)
+        except ApiError:
+            return False
+        return True
+
+    async def invoke(self, request: web.Request, principal: Principal, operation: str, params: dict[str, Any],
+                     session: Mapping[str, Any], read: Callable[[], Awaitable[dict[str, Any]]] | None = None
+                     ) -> dict[str, Any]:
+        """One operation on behalf of a console session (already authenticated by its cookie): the
+        input checked against the model, authorized against the principal's policies as this
+        operation, run, counted and audited (`session` goes into additionalEventData) exactly as
+        a signed call would be. `read` replaces the service's operation with a read that shows no
+        more than it (the console's task table: ListTaskInstances with each GetTaskInstance's
+        fields but no XCom). Raises ApiError on refusal."""
+        request_id, started = str(uuid.uuid4()), time.monotonic()
+        result: dict[str, Any] | None = None
+        error: dict[str, Any] | None = None
+        try:
+            problems = model.check_input(operation, params)
+            problems += [FieldProblem(member, message) for member, message in arns.partition_problems(params)]
+            if problems:
+                raise errors.invalid_fields(problems)
+            await self._authorize(request, operation, params, principal)
+            result = await self._run(request, operation, params, principal, read)
+            return result
+        except ApiError as e:
+            error = e.body()
+            raise
+        except Exception:
+            log.exception("%s failed (console request %s)", operation, request_id)
+            e2 = errors.internal()
+            error = e2.body()
+            raise e2 from None
+        finally:
+            API_REQUESTS.labels(operation, error["__type"] if error else "OK").inc()
+            API_REQUEST_DURATION.labels(operation).observe(time.monotonic() - started)
+            self._audit(request, request_id, operation, principal, params, result, error, dict(session))
+
     def _audit(self, request: web.Request, request_id: str, operation: str, principal: Principal | None,
-               params: Mapping[str, Any], result: Mapping[str, Any] | None, error: Mapping[str, Any] | None) -> None:
+               params: Mapping[str, Any], result: Mapping[str, Any] | None, error: Mapping[str, Any] | None,
+               session: dict[str, Any] | None = None) -> None:
         shapes = model.raw_shapes()
         om = model.operation(operation) if operation != "unknown" else None
         request_parameters = response = None
@@ -268,7 +319,7 @@ class ApiServer:
         if om is not None and result is not None and om.output_shape is not None and not operation.startswith(READ_ONLY):
             response = audit.trail_value(shapes, om.output_shape.name, json.loads(protocol.encode_output(operation, result)))
         arn = params.get("WorkflowArn") or params.get("ResourceArn") or (result or {}).get("WorkflowArn")
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"console": session} if session else {}
         if principal is None:  # never authenticated: rate-limited, the dropped ones counted in the next
             if self.audit_limiter.take("unauthenticated", time.monotonic()) > 0:
                 self.audit_suppressed += 1
