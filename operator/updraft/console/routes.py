@@ -329,7 +329,11 @@ class Console:
 
 
 def html(text: str, status: int = 200) -> web.Response:
-    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS)
+    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8",
+                            headers=SECURITY_HEADERS)
+    if len(text) > 8192:  # a 500-task graph is ~150 KB of SVG, refreshed every few seconds while live
+        response.enable_compression()
+    return response
 
 
 def see_other(location: str) -> web.Response:
