@@ -14,6 +14,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from updraft.model.states import RunState, TaskState
 
@@ -27,6 +28,14 @@ def e(value: Any) -> str:
 
 def when(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%SZ") if isinstance(t, datetime) else ""
+
+
+def fire_when(t: datetime, tz: str) -> str:
+    """A fire time in the schedule's own zone (as `updraft workflow get` shows them)."""
+    try:
+        return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+    except (ZoneInfoNotFoundError, ValueError):
+        return when(t)
 
 
 def seconds(value: float | int | None) -> str:
@@ -147,7 +156,7 @@ def workflows_page(frame: Frame, rows: Sequence[WorkflowRow], query: str, next_t
     for row in rows:
         s = row.summary
         schedule = f'<code>{e(row.cron)}</code> {e(row.timezone)}' if row.cron else "on demand"
-        fires = "<br>".join(e(when(t)) for t in row.next_fires[:3])
+        fires = "<br>".join(e(fire_when(t, row.timezone)) for t in row.next_fires[:3])
         body.append(f'<tr data-workflow="{e(s.get("Name"))}"><td><a href="{e(workflow_url(row.wid))}">{e(s.get("Name"))}</a>'
                     f'{f"<div class=note>{e(row.note)}</div>" if row.note else ""}</td>'
                     f'<td>{e(s.get("WorkflowStatus"))}</td><td>{e(s.get("TriggerMode"))}</td><td>{schedule}</td>'
@@ -220,7 +229,7 @@ def workflow_page(frame: Frame, p: WorkflowPage) -> str:
     d = p.detail
     live = any(not run_final((r.get("RunDetailSummary") or {}).get("Status")) for r in p.runs)
     schedule = f'<code>{e(p.cron)}</code> in {e(p.timezone)}' if p.cron else "none (on demand)"
-    fires = ", ".join(e(when(t)) for t in p.next_fires) or "none"
+    fires = ", ".join(e(fire_when(t, p.timezone)) for t in p.next_fires) or "none"
     facts = [("Status", e(d.get("WorkflowStatus"))), ("Trigger mode", e(d.get("TriggerMode"))),
              ("Schedule", schedule), ("Next fire times", fires), ("Version", f'<code>{e(d.get("WorkflowVersion"))}</code>'),
              ("Role", e(d.get("RoleArn"))), ("ARN", f'<code>{e(d.get("WorkflowArn"))}</code>')]
