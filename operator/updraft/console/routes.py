@@ -10,7 +10,9 @@ Origin of this server."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -75,6 +77,11 @@ class Console:
         r.add_get("/ui/workflows/{wid}/runs/{run}", self.run)
         r.add_post("/ui/workflows/{wid}/runs/{run}/stop", self.stop_run)
         r.add_get("/ui/workflows/{wid}/runs/{run}/tasks/{task}", self.task)
+        r.add_route("*", "/ui/{tail:.*}", self.not_found)
+
+    async def not_found(self, request: web.Request) -> web.Response:
+        return html(pages.bare_page("Not found", f'<p>There is no console page at {pages.e(request.path[:200])}.</p>'
+                                    '<p><a href="/ui/">All workflows</a></p>'), 404)
 
     async def home(self, request: web.Request) -> web.Response:
         return see_other("/ui/")
@@ -108,9 +115,13 @@ class Console:
         return html(pages.launch_page())
 
     async def sign_in(self, request: web.Request) -> web.StreamResponse:
+        client = self.server._client_ip(request)
+        if self.server.unauthenticated.wait(client, time.monotonic()) > 0:
+            return html(pages.signed_out_page("Too many failed sign-ins from your address: wait a little."), 429)
         form = await request.post()
-        redeemed = self.store.redeem(str(form.get("token") or ""), self.server._client_ip(request), self.now())
+        redeemed = self.store.redeem(str(form.get("token") or ""), client, self.now())
         if redeemed is None:
+            self.server.unauthenticated.take(client, time.monotonic())
             return html(pages.signed_out_page("This launch URL is not valid: it was used already, or it expired."), 401)
         cookie, session = redeemed
         response = see_other("/ui/")
@@ -187,6 +198,11 @@ class Console:
         viewer = self.viewer(request)
         if viewer is None:
             return html(pages.signed_out_page("Sign in to see the console."), 401)
+        # one token of the principal's API rate per page or action (a page makes several calls)
+        wait = self.server.limiter.take(viewer.principal.arn, time.monotonic())
+        if wait > 0:
+            return html(pages.message_page(viewer.frame, "Slow down", f"Too many requests: try again in {wait:.0f} s."),
+                        429)
         try:
             return await page(viewer)
         except ApiError as e:
@@ -202,7 +218,7 @@ class Console:
                 params["NextToken"] = request.query["next"]
             listed = await self.op(request, viewer, "ListWorkflows", params)
             chosen = [w for w in listed.get("Workflows") or [] if query.lower() in str(w.get("Name", "")).lower()]
-            rows = [await self.workflow_row(request, viewer, w) for w in chosen]
+            rows = list(await asyncio.gather(*(self.workflow_row(request, viewer, w) for w in chosen)))
             return html(pages.workflows_page(viewer.frame, rows, query, listed.get("NextToken")))
         return await self.guarded(request, page)
 

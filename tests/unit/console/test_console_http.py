@@ -264,6 +264,18 @@ async def test_unknown_things_answer_a_page_not_a_traceback() -> None:
         assert task.status == 200 and "Source: <strong>none</strong>" in text  # no pod in the stand-in
         assert (await client.get("/ui/static/console.js")).status == 200
         assert (await client.get("/ui/static/..%2Fsessions.py")).status == 404
+        nowhere = await client.get("/ui/no/such/page")
+        assert nowhere.status == 404 and nowhere.content_type == "text/html"
+    finally:
+        await client.close()
+
+
+async def test_guessing_launch_tokens_is_throttled_per_address() -> None:
+    client, _, _, _, _ = await _client()
+    try:
+        statuses = [(await client.post("/ui/session", data={"token": f"guess-{i}"}, allow_redirects=False)).status
+                    for i in range(25)]
+        assert statuses[0] == 401 and statuses[-1] == 429  # the API's unauthenticated bucket (burst 20)
     finally:
         await client.close()
 
