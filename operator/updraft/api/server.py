@@ -128,6 +128,14 @@ class ApiServer:
             return request.headers["X-Forwarded-Proto"].split(",")[0].strip().lower() == "https"
         return request.secure
 
+    def client_address(self, request: web.Request) -> str:
+        """The caller's address as the audit and throttling see it (the console binds sessions to it)."""
+        return self._client_ip(request)
+
+    def is_secure(self, request: web.Request) -> bool:
+        """Whether the request came over TLS (aws:SecureTransport; the console's Secure cookie)."""
+        return self._secure(request)
+
     def _precheck(self, request: web.Request) -> sigv4.Presented | None:
         """The headers' claim (AuthError if it fails); None without authentication configured."""
         if self.config.credentials is None:

@@ -96,7 +96,7 @@ class Console:
         which browsers send to no server and keep out of Referer headers)."""
         made = self.store.launch(principal, self.now(), int(params.get("ExpiresInSeconds") or 300),
                                  int(params.get("SessionDurationInSeconds") or 43200))
-        scheme = "https" if self.server._secure(request) else "http"
+        scheme = "https" if self.server.is_secure(request) else "http"
         base = self.public_url or f"{scheme}://{request.host}"
         return {"AuthorizedUrl": f"{base}/ui/launch#{made.token}", "SessionId": made.session_id,
                 "UrlExpiresAt": made.url_expires_at, "SessionExpiresAt": made.session_expires_at}
@@ -105,7 +105,7 @@ class Console:
         if self.server.config.credentials is None:
             principal = anonymous(self.server.config.account_id)
             return Viewer(principal, pages.Frame(principal.arn, self.local_csrf, signed_in=False), {"auth": "none"})
-        session = self.store.find(request.cookies.get(COOKIE), self.server._client_ip(request), self.now())
+        session = self.store.find(request.cookies.get(COOKIE), self.server.client_address(request), self.now())
         if session is None:
             return None
         return Viewer(session.principal, pages.Frame(session.principal.arn, session.csrf_token, signed_in=True),
@@ -115,7 +115,7 @@ class Console:
         return html(pages.launch_page())
 
     async def sign_in(self, request: web.Request) -> web.StreamResponse:
-        client = self.server._client_ip(request)
+        client = self.server.client_address(request)
         if self.server.unauthenticated.wait(client, time.monotonic()) > 0:
             return html(pages.signed_out_page("Too many failed sign-ins from your address: wait a little."), 429)
         form = await request.post()
@@ -126,7 +126,7 @@ class Console:
         cookie, session = redeemed
         response = see_other("/ui/")
         response.set_cookie(COOKIE, cookie, path="/ui", httponly=True, samesite="Strict",
-                            secure=self.server._secure(request),
+                            secure=self.server.is_secure(request),
                             max_age=max(1, int((session.expires_at - self.now()).total_seconds())))
         return response
 
@@ -145,7 +145,7 @@ class Console:
         if viewer is None:
             return html(pages.signed_out_page("Your console session has ended (or never began)."), 401)
         origin = request.headers.get("Origin")
-        scheme = "https" if self.server._secure(request) else "http"
+        scheme = "https" if self.server.is_secure(request) else "http"
         if origin is not None and origin != f"{scheme}://{request.host}" and origin.rstrip("/") != self.public_url:
             return html(pages.message_page(viewer.frame, "Refused", f"A request from {origin} may not act here."), 403)
         form = await request.post()
@@ -182,6 +182,15 @@ class Console:
         while len(self.graphs) > GRAPH_CACHE:
             self.graphs.popitem(last=False)
         return self.graphs[key]
+
+    async def graph_or_none(self, arn: str, version: str | None) -> tuple[TaskGraph, Layout] | None:
+        """The graph of a version, or None when there is none (not compiled yet, or pruned)."""
+        if not version:
+            return None
+        try:
+            return await self.graph(arn, version)
+        except ApiError:
+            return None
 
     def fires(self, detail: dict[str, Any], graph: TaskGraph | None, count: int) -> tuple[str | None, str, list[datetime]]:
         cron = ((detail.get("ScheduleConfiguration") or {}).get("CronExpression") or "").strip() or None
@@ -227,7 +236,8 @@ class Console:
         wid = arn.split(":workflow/", 1)[1]
         try:
             detail = await self.op(request, viewer, "GetWorkflow", {"WorkflowArn": arn})
-            graph = (await self.graph(arn, detail["WorkflowVersion"]))[0] if detail.get("WorkflowVersion") else None
+            found = await self.graph_or_none(arn, detail.get("WorkflowVersion"))
+            graph = found[0] if found else None
             cron, tz, fires = self.fires(detail, graph, 3)
             runs = (await self.op(request, viewer, "ListWorkflowRuns", {"WorkflowArn": arn, "MaxResults": CELL_RUNS}))
         except ApiError as e:
@@ -242,7 +252,8 @@ class Console:
             if request.query.get("version"):
                 params["WorkflowVersion"] = request.query["version"]
             detail = await self.op(request, viewer, "GetWorkflow", params)
-            graph, layout = await self.graph(arn, detail["WorkflowVersion"])
+            found = await self.graph_or_none(arn, detail.get("WorkflowVersion"))
+            graph = found[0] if found else None
             cron, tz, fires = self.fires(detail, graph, 5)
             notes: list[str] = []
             runs: list[dict[str, Any]] = []
@@ -260,11 +271,13 @@ class Console:
             can_start = await self.server.allowed(request, viewer.principal, "StartWorkflowRun", {"WorkflowArn": arn})
             grid = {r["RunId"]: r.get("TaskStates") or {} for r in runs}
             latest = runs[0]["RunId"] if runs else None
-            svg = render(layout, grid.get(latest or "") if params.get("WorkflowVersion") is None else None)
+            svg = (render(found[1], grid.get(latest or "") if params.get("WorkflowVersion") is None else None)
+                   if found else "<p>No valid version yet.</p>")
             return html(pages.workflow_page(viewer.frame, pages.WorkflowPage(
                 wid=wid, detail=detail, cron=cron, timezone=tz, next_fires=fires, runs=runs, grid=grid,
-                task_order=list(graph.tasks), svg=svg, versions=versions, params=dict(graph.params),
-                client_token=str(uuid.uuid4()), can_start=can_start, notes=notes)))
+                task_order=list(graph.tasks) if graph else [], svg=svg, versions=versions,
+                params=dict(graph.params) if graph else {}, client_token=str(uuid.uuid4()),
+                can_start=can_start and graph is not None, notes=notes)))
         return await self.guarded(request, page)
 
     async def run(self, request: web.Request) -> web.StreamResponse:
@@ -279,11 +292,12 @@ class Console:
                                    read=(lambda: self.service.task_instance_details(arn, run_id)) if detailed else None))
             items = [{**t, "TaskId": t.get("TaskId") or t["TaskInstanceId"].split(".", 1)[-1]}
                      for t in tasks.get("TaskInstances") or []]
-            graph, layout = await self.graph(arn, run["WorkflowVersion"])
-            order = {t: i for i, t in enumerate(graph.tasks)}
-            items.sort(key=lambda t: order.get(t["TaskId"], len(order)))
+            found = await self.graph_or_none(arn, run.get("WorkflowVersion"))
+            order = {t: i for i, t in enumerate(found[0].tasks)} if found else {}
+            items.sort(key=lambda t: (order.get(t["TaskId"], len(order)), t["TaskId"]))
             states = {t["TaskId"]: str(t.get("Status") or "NONE") for t in items}
-            svg = render(layout, states, link=lambda task: pages.task_url(wid, run_id, task))
+            svg = (render(found[1], states, link=lambda task: pages.task_url(wid, run_id, task)) if found
+                   else "<p>The run's version is not known yet, or no longer kept.</p>")
             can_stop = await self.server.allowed(request, viewer.principal, "StopWorkflowRun", ids)
             name = wid.rsplit("-", 1)[0]
             return html(pages.run_page(viewer.frame, wid, name, run, items, svg, can_stop))
@@ -322,8 +336,8 @@ class Console:
 
         async def act(v: Viewer) -> web.StreamResponse:
             detail = await self.op(request, v, "GetWorkflow", {"WorkflowArn": arn})
-            graph = (await self.graph(arn, detail["WorkflowVersion"]))[0]
-            overrides = parse_form_parameters({k: str(val) for k, val in form.items()}, graph.params)
+            found = await self.graph_or_none(arn, detail.get("WorkflowVersion"))
+            overrides = parse_form_parameters({k: str(val) for k, val in form.items()}, found[0].params if found else {})
             params: dict[str, Any] = {"WorkflowArn": arn, "ClientToken": str(form.get("client_token") or uuid.uuid4())}
             if overrides:
                 params["OverrideParameters"] = overrides

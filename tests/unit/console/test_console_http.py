@@ -72,6 +72,8 @@ async def _world(kube: FakeKube) -> tuple[str, str]:
     await Versions(kube).store(compiled, Workflow.from_body(wf), "Europe/Paris")  # type: ignore[arg-type]
     wf["status"] = {"latestVersion": compiled.version_id}
     kube.objects[("Workflow", NS, "etl")]["status"] = wf["status"]
+    kube.put({"apiVersion": names.API_VERSION, "kind": "Workflow", "metadata": {"name": "fresh"},
+              "spec": {"definition": DEFINITION, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}}, NS)  # no version yet
     run = "etl-m-1"
     kube.put({"apiVersion": names.API_VERSION, "kind": "WorkflowRun", "metadata": {"name": run},
               "spec": {"workflowName": "etl", "runType": "ON_DEMAND"},
@@ -264,6 +266,12 @@ async def test_unknown_things_answer_a_page_not_a_traceback() -> None:
         assert task.status == 200 and "Source: <strong>none</strong>" in text  # no pod in the stand-in
         assert (await client.get("/ui/static/console.js")).status == 200
         assert (await client.get("/ui/static/..%2Fsessions.py")).status == 404
+        listing = await (await client.get("/ui/")).text()
+        fresh = re.search(r'href="/ui/workflows/(fresh-[A-Za-z0-9]{10})"', listing)
+        assert fresh, listing
+        young = await client.get(f"/ui/workflows/{fresh.group(1)}")  # not compiled yet: no graph, no form
+        young_text = await young.text()
+        assert young.status == 200 and "No valid version yet" in young_text and 'id="start-run"' not in young_text
         nowhere = await client.get("/ui/no/such/page")
         assert nowhere.status == 404 and nowhere.content_type == "text/html"
     finally:
