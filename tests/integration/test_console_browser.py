@@ -88,11 +88,11 @@ async def test_a_person_signs_in_watches_starts_reads_and_stops(api_server: ApiP
 
             # watch the run's graph turn green: the page refreshes itself while the run is live
             await page.goto(f"{api_server.url}/ui/workflows/{wid}/runs/{run_id}")
-            await expect(page.locator("main")).to_have_attribute("data-live", "")  # nap_extract sleeps 6 s
+            await expect(page.locator("main")).to_have_attribute("data-live", "3")  # nap_extract sleeps 6 s
             for task in ("nap_extract", "ok_clean", "ok_enrich", "ok_load", "ok_report"):
                 await expect(page.locator(f'svg.graph g[data-task="{task}"]')).to_have_attribute(
                     "data-state", "SUCCESS", timeout=180_000)
-            await expect(page.locator("main")).not_to_have_attribute("data-live", "", timeout=30_000)
+            await expect(page.locator("main[data-live]")).to_have_count(0, timeout=30_000)  # final: no more refreshes
             await expect(page.locator("dl.facts")).to_contain_text("SUCCESS")
             shot = tmp_path / "console-run.png"
             await page.screenshot(path=str(shot), full_page=True)

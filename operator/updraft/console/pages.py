@@ -83,7 +83,12 @@ class Frame:
     signed_in: bool  # False: the API runs without authentication (no sign-out)
 
 
-def page(frame: Frame, title: str, body: str, *, live: bool = False, crumbs: Sequence[tuple[str, str]] = ()) -> str:
+LIVE_SECONDS = 3  # how often a live page refreshes itself
+LIST_LIVE_SECONDS = 10  # the workflows page reads two operations per workflow: less often
+
+
+def page(frame: Frame, title: str, body: str, *, live: bool = False, crumbs: Sequence[tuple[str, str]] = (),
+         every: int = LIVE_SECONDS) -> str:
     trail = " / ".join(f'<a href="{e(href)}">{e(text)}</a>' for href, text in crumbs)
     sign_out = (f'<form method="post" action="/ui/logout" class="inline">{csrf_field(frame)}'
                 '<button type="submit">Sign out</button></form>') if frame.signed_in else '<em>no authentication</em>'
@@ -93,7 +98,7 @@ def page(frame: Frame, title: str, body: str, *, live: bool = False, crumbs: Seq
         f'<link rel="stylesheet" href="{STATIC}/console.css"><script src="{STATIC}/console.js" defer></script></head>'
         f'<body><header><a class="brand" href="/ui/">Updraft</a><nav>{trail}</nav>'
         f'<span class="who" title="{e(frame.principal_arn)}">{e(frame.principal_arn.rsplit("/", 1)[-1])}</span>'
-        f'{sign_out}</header><main id="main"{" data-live" if live else ""}><h1>{e(title)}</h1>{body}</main></body></html>')
+        f'{sign_out}</header><main id="main"{f' data-live="{every}"' if live else ""}><h1>{e(title)}</h1>{body}</main></body></html>')
 
 
 def csrf_field(frame: Frame) -> str:
@@ -166,7 +171,7 @@ def workflows_page(frame: Frame, rows: Sequence[WorkflowRow], query: str, next_t
         body.append("<p>No workflows match.</p>")
     if next_token:
         body.append(f'<p><a rel="next" href="/ui/?{e(urlencode({"q": query, "next": next_token}))}">Next page</a></p>')
-    return page(frame, "Workflows", "".join(body), live=live, crumbs=[("/ui/", "Workflows")])
+    return page(frame, "Workflows", "".join(body), live=live, crumbs=[("/ui/", "Workflows")], every=LIST_LIVE_SECONDS)
 
 
 # -- a workflow --------------------------------------------------------------------------------------
