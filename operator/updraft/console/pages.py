@@ -90,6 +90,7 @@ LIST_LIVE_SECONDS = 10  # the workflows page reads two operations per workflow: 
 def page(frame: Frame, title: str, body: str, *, live: bool = False, crumbs: Sequence[tuple[str, str]] = (),
          every: int = LIVE_SECONDS) -> str:
     trail = " / ".join(f'<a href="{e(href)}">{e(text)}</a>' for href, text in crumbs)
+    live_attribute = f' data-live="{every}"' if live else ""
     sign_out = (f'<form method="post" action="/ui/logout" class="inline">{csrf_field(frame)}'
                 '<button type="submit">Sign out</button></form>') if frame.signed_in else '<em>no authentication</em>'
     return (
@@ -98,7 +99,7 @@ def page(frame: Frame, title: str, body: str, *, live: bool = False, crumbs: Seq
         f'<link rel="stylesheet" href="{STATIC}/console.css"><script src="{STATIC}/console.js" defer></script></head>'
         f'<body><header><a class="brand" href="/ui/">Updraft</a><nav>{trail}</nav>'
         f'<span class="who" title="{e(frame.principal_arn)}">{e(frame.principal_arn.rsplit("/", 1)[-1])}</span>'
-        f'{sign_out}</header><main id="main"{f' data-live="{every}"' if live else ""}><h1>{e(title)}</h1>{body}</main></body></html>')
+        f'{sign_out}</header><main id="main"{live_attribute}><h1>{e(title)}</h1>{body}</main></body></html>')
 
 
 def csrf_field(frame: Frame) -> str:
