@@ -96,8 +96,8 @@ def page(frame: Frame, title: str, body: str, *, live: bool = False, crumbs: Seq
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)} - Updraft</title>'
-        f'<link rel="stylesheet" href="{STATIC}/console.css"><script src="{STATIC}/console.js" defer></script></head>'
-        f'<body><header><a class="brand" href="/ui/">Updraft</a><nav>{trail}</nav>'
+        f'<link rel="icon" href="{STATIC}/favicon.svg"><link rel="stylesheet" href="{STATIC}/console.css">'
+        f'<script src="{STATIC}/console.js" defer></script></head><body><header><a class="brand" href="/ui/">Updraft</a><nav>{trail}</nav>'
         f'<span class="who" title="{e(frame.principal_arn)}">{e(frame.principal_arn.rsplit("/", 1)[-1])}</span>'
         f'{sign_out}</header><main id="main"{live_attribute}><h1>{e(title)}</h1>{body}</main></body></html>')
 
@@ -113,7 +113,8 @@ def message_page(frame: Frame, title: str, text: str) -> str:
 def bare_page(title: str, body: str) -> str:
     """A page outside a session (sign-in, launch)."""
     return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<title>{e(title)} - Updraft</title><link rel="stylesheet" href="{STATIC}/console.css">'
+            f'<title>{e(title)} - Updraft</title><link rel="icon" href="{STATIC}/favicon.svg">'
+            f'<link rel="stylesheet" href="{STATIC}/console.css">'
             f'<script src="{STATIC}/console.js" defer></script></head>'
             f'<body><header><span class="brand">Updraft</span></header><main><h1>{e(title)}</h1>{body}</main></body></html>')
 

@@ -38,7 +38,8 @@ from updraft.model import names
 from updraft.schedule import ScheduleError, fire_times, parse
 
 COOKIE = "updraft_console"
-STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript", "LICENSE": "text/plain"}
+STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript", "favicon.svg": "image/svg+xml",
+                "LICENSE": "text/plain"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
