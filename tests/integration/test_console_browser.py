@@ -76,7 +76,7 @@ async def test_a_person_signs_in_watches_starts_reads_and_stops(api_server: ApiP
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
         try:
-            page = await browser.new_page(viewport={"width": 1200, "height": 900})
+            page = await browser.new_page(viewport={"width": 1100, "height": 680})
             # sign in: the launch page posts the fragment's token; the session cookie is HttpOnly
             await page.goto(launch["AuthorizedUrl"])
             await page.wait_for_url(f"{api_server.url}/ui/")

@@ -77,7 +77,7 @@ async def _world(kube: FakeKube) -> tuple[str, str]:
     run = "etl-m-1"
     kube.put({"apiVersion": names.API_VERSION, "kind": "WorkflowRun", "metadata": {"name": run},
               "spec": {"workflowName": "etl", "runType": "ON_DEMAND"},
-              "status": {"state": "RUNNING", "workflowVersion": compiled.version_id, "startedOn": "2026-12-02T11:59:00Z",
+              "status": {"runState": "RUNNING", "workflowVersion": compiled.version_id, "startedOn": "2026-12-02T11:59:00Z",
                          "taskInstances": [
                              {"taskId": "extract", "taskInstanceId": names.task_instance_id(run, "extract"),
                               "status": "SUCCESS", "attemptNumber": 1},
@@ -150,7 +150,8 @@ async def test_a_launch_url_signs_in_once_and_pages_are_audited_as_their_operati
         assert listing.status == 200 and f'/ui/workflows/{wid}' in text and "Europe/Paris" in text
         assert "Content-Security-Policy" in listing.headers
         page = await (await client.get(f"/ui/workflows/{wid}/runs/{run}")).text()
-        assert 'data-task="load" data-state="RUNNING"' in page and "data-live" in page
+        assert 'data-task="load" data-state="RUNNING"' in page and 'data-live="3"' in page
+        assert '<span class="state s-running">RUNNING</span>' in page
         assert 'id="stop-run"' in page
         operations = [e["eventName"] for e in _events(audit)]
         assert operations[:1] == ["CreateAirflowUiUrl"]
