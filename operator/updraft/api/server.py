@@ -23,7 +23,11 @@
 5. run the operation over the custom resources;
 6. answer in AWS JSON 1.0, count it in the metrics, and write one CloudTrail-shaped audit event,
    whatever the outcome (caller-controlled text in it bounded: audit.bounded).
-An unexpected failure is logged with its traceback and answered as InternalServerException."""
+An unexpected failure is logged with its traceback and answered as InternalServerException.
+
+The console (updraft.console, mounted on the same application) goes through steps 3-6 with
+`invoke`, for the principal of its session cookie, and sets `launcher`, which answers
+CreateAirflowUiUrl."""
 
 from __future__ import annotations
 
@@ -267,8 +271,12 @@ class ApiServer:
 
     async def _run(self, request: web.Request, operation: str, params: dict[str, Any], principal: Principal,
                    read: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
-        call = (read() if read is not None else self.launcher(request, principal, params)
-                if operation == "CreateAirflowUiUrl" and self.launcher else self.service.call(operation, params))
+        if read is not None:
+            call = read()
+        elif operation == "CreateAirflowUiUrl" and self.launcher is not None:
+            call = self.launcher(request, principal, params)
+        else:
+            call = self.service.call(operation, params)
         try:
             return await asyncio.wait_for(call, self.config.operation_timeout_s)
         except asyncio.TimeoutError:
