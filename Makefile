@@ -12,10 +12,10 @@ help: ## this list
 setup: ## install system packages and the Python venv (.venv) a fresh machine lacks
 	@bash hack/setup.sh
 
-demo: ## cluster, images, chart, then examples/01-hello to SUCCESS, and where to watch it
+demo: setup ## (after set-up) cluster, images, chart, examples/01-hello to SUCCESS, where to watch it, a console launch URL
 	@bash hack/demo.sh
 
-test: ## THE test command: local cluster up, images, deploy, then every test tier
+test: setup ## THE test command (after set-up): local cluster up, images, deploy, then every test tier
 	@bash hack/test.sh
 
 unit: ## fast tests only (no cluster), after the type check

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `make demo`: from a machine after `make setup` to a workflow run in SUCCESS. Brings up the local
+# `make demo` (which runs `make setup` first): from a fresh machine to a workflow run in SUCCESS. Brings up the local
 # cluster (or reuses it), builds and loads the images, installs the Helm chart, applies
 # examples/01-hello and starts a run, waits for it, then shows where to watch: kubectl, the
-# MWAA Serverless API (with the AWS CLI) and the Prometheus metrics. Safe to run again: each
-# run gets a fresh name.
+# MWAA Serverless API (with the AWS CLI), the Prometheus metrics, and ends with the console's
+# launch URL. Safe to run again: each run gets a fresh name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/cluster/lib.sh
@@ -34,6 +34,11 @@ arn=$("$top/.venv/bin/aws" mwaa-serverless --endpoint-url "http://$api_ip:8443" 
 "$top/.venv/bin/aws" mwaa-serverless --endpoint-url "http://$api_ip:8443" get-workflow-run \
   --workflow-arn "$arn" --run-id "$run" --query 'RunDetail.{State:RunState,Started:StartedOn,Duration:Duration}'
 
+step "the console: a launch URL (CreateAirflowUiUrl, signed with the key above)"
+ui_url=$("$top/.venv/bin/python" -m updraft.cli ui --endpoint-url "http://$api_ip:8443" --region us-east-1 -o json \
+  | "$top/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["AuthorizedUrl"])') \
+  || die "CreateAirflowUiUrl failed (above)"
+
 step "metrics"
 curl -s "http://$op_ip:8080/metrics" | grep -E '^updraft_runs_finished_total|^updraft_task_attempts_total' | head -6
 
@@ -51,4 +56,9 @@ The API (keys from the Secret updraft-system/updraft-api-credentials):
   .venv/bin/aws mwaa-serverless --endpoint-url http://$api_ip:8443 list-workflow-runs --workflow-arn $arn
 
 Metrics: curl http://$op_ip:8080/metrics (operator), curl http://$api_ip:9090/metrics (API)
+
+The console (the run's graph, its tasks and logs; start and stop runs). Open this launch URL
+within 5 minutes; it works once, and its session lasts 12 hours. For another:
+  .venv/bin/updraft ui --endpoint-url http://$api_ip:8443 --region us-east-1   # with the keys above
+  $ui_url
 EOF2

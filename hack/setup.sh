@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what a fresh Debian 12 machine lacks to build, run and test Updraft. Idempotent; quiet
-# unless something fails. Debian packages (container runtime, image tools) and a Python venv at
+# unless something fails. Debian packages (container runtime, image tools, Chromium for the
+# console's browser test) and a Python venv at
 # .venv with the project, its test tools and real Airflow (the [airflow] extra).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 packages=(containerd runc containernetworking-plugins buildah skopeo iptables conntrack
   debootstrap busybox-static file openssl socat gcc libc6-dev make git curl ca-certificates
-  iproute2 procps util-linux)
+  iproute2 procps util-linux
+  chromium)  # the console's browser test drives it with Playwright (executable_path=/usr/bin/chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

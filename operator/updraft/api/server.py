@@ -23,7 +23,11 @@
 5. run the operation over the custom resources;
 6. answer in AWS JSON 1.0, count it in the metrics, and write one CloudTrail-shaped audit event,
    whatever the outcome (caller-controlled text in it bounded: audit.bounded).
-An unexpected failure is logged with its traceback and answered as InternalServerException."""
+An unexpected failure is logged with its traceback and answered as InternalServerException.
+
+The console (updraft.console, mounted on the same application) goes through steps 3-6 with
+`invoke`, for the principal of its session cookie, and sets `launcher`, which answers
+CreateAirflowUiUrl."""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 import aiohttp.http_exceptions
 from aiohttp import web
@@ -106,6 +110,9 @@ class ApiServer:
         self.unauthenticated = RateLimiter(config.unauthenticated_rate_per_second, config.unauthenticated_burst)
         self.audit_limiter = RateLimiter(config.audit_unauthenticated_per_second, config.audit_unauthenticated_burst)
         self.audit_suppressed = 0
+        # CreateAirflowUiUrl's maker of launch URLs (the console sets it when it is mounted);
+        # without one the operation is refused as before
+        self.launcher: Callable[[web.Request, Principal, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=protocol.MAX_BODY + 1, middlewares=[aws_shaped_refusals])
@@ -124,6 +131,14 @@ class ApiServer:
         if self.config.trust_proxy_headers and "X-Forwarded-Proto" in request.headers:
             return request.headers["X-Forwarded-Proto"].split(",")[0].strip().lower() == "https"
         return request.secure
+
+    def client_address(self, request: web.Request) -> str:
+        """The caller's address as the audit and throttling see it (the console binds sessions to it)."""
+        return self._client_ip(request)
+
+    def is_secure(self, request: web.Request) -> bool:
+        """Whether the request came over TLS (aws:SecureTransport; the console's Secure cookie)."""
+        return self._secure(request)
 
     def _precheck(self, request: web.Request) -> sigv4.Presented | None:
         """The headers' claim (AuthError if it fails); None without authentication configured."""
@@ -232,11 +247,7 @@ class ApiServer:
             if problems:
                 raise errors.invalid_fields(problems)
             await self._authorize(request, operation, params, principal)
-            try:
-                result = await asyncio.wait_for(self.service.call(operation, params), self.config.operation_timeout_s)
-            except asyncio.TimeoutError:
-                raise errors.timeout(f"{operation} did not finish within {self.config.operation_timeout_s:g} seconds; "
-                                     "it may still complete. Check the resource before retrying.") from None
+            result = await self._run(request, operation, params, principal)
             payload = protocol.encode_output(operation, result)
         except sigv4.AuthError as e:
             status, code = e.status, e.code
@@ -258,8 +269,64 @@ class ApiServer:
         return web.Response(status=status, body=payload, content_type=protocol.CONTENT_TYPE,
                             headers={"x-amzn-RequestId": request_id})
 
+    async def _run(self, request: web.Request, operation: str, params: dict[str, Any], principal: Principal,
+                   read: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
+        if read is not None:
+            call = read()
+        elif operation == "CreateAirflowUiUrl" and self.launcher is not None:
+            call = self.launcher(request, principal, params)
+        else:
+            call = self.service.call(operation, params)
+        try:
+            return await asyncio.wait_for(call, self.config.operation_timeout_s)
+        except asyncio.TimeoutError:
+            raise errors.timeout(f"{operation} did not finish within {self.config.operation_timeout_s:g} seconds; "
+                                 "it may still complete. Check the resource before retrying.") from None
+
+    async def allowed(self, request: web.Request, principal: Principal, operation: str, params: dict[str, Any]) -> bool:
+        """Whether the principal's policies allow `operation` (what the console offers; not audited)."""
+        try:
+            await self._authorize(request, operation, params, principal)
+        except ApiError:
+            return False
+        return True
+
+    async def invoke(self, request: web.Request, principal: Principal, operation: str, params: dict[str, Any],
+                     session: Mapping[str, Any], read: Callable[[], Awaitable[dict[str, Any]]] | None = None
+                     ) -> dict[str, Any]:
+        """One operation on behalf of a console session (already authenticated by its cookie): the
+        input checked against the model, authorized against the principal's policies as this
+        operation, run, counted and audited (`session` goes into additionalEventData) exactly as
+        a signed call would be. `read` replaces the service's operation with a read that shows no
+        more than it (the console's task table: ListTaskInstances with each GetTaskInstance's
+        fields but no XCom). Raises ApiError on refusal."""
+        request_id, started = str(uuid.uuid4()), time.monotonic()
+        result: dict[str, Any] | None = None
+        error: dict[str, Any] | None = None
+        try:
+            problems = model.check_input(operation, params)
+            problems += [FieldProblem(member, message) for member, message in arns.partition_problems(params)]
+            if problems:
+                raise errors.invalid_fields(problems)
+            await self._authorize(request, operation, params, principal)
+            result = await self._run(request, operation, params, principal, read)
+            return result
+        except ApiError as e:
+            error = e.body()
+            raise
+        except Exception:
+            log.exception("%s failed (console request %s)", operation, request_id)
+            e2 = errors.internal()
+            error = e2.body()
+            raise e2 from None
+        finally:
+            API_REQUESTS.labels(operation, error["__type"] if error else "OK").inc()
+            API_REQUEST_DURATION.labels(operation).observe(time.monotonic() - started)
+            self._audit(request, request_id, operation, principal, params, result, error, dict(session))
+
     def _audit(self, request: web.Request, request_id: str, operation: str, principal: Principal | None,
-               params: Mapping[str, Any], result: Mapping[str, Any] | None, error: Mapping[str, Any] | None) -> None:
+               params: Mapping[str, Any], result: Mapping[str, Any] | None, error: Mapping[str, Any] | None,
+               session: dict[str, Any] | None = None) -> None:
         shapes = model.raw_shapes()
         om = model.operation(operation) if operation != "unknown" else None
         request_parameters = response = None
@@ -268,7 +335,7 @@ class ApiServer:
         if om is not None and result is not None and om.output_shape is not None and not operation.startswith(READ_ONLY):
             response = audit.trail_value(shapes, om.output_shape.name, json.loads(protocol.encode_output(operation, result)))
         arn = params.get("WorkflowArn") or params.get("ResourceArn") or (result or {}).get("WorkflowArn")
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"console": session} if session else {}
         if principal is None:  # never authenticated: rate-limited, the dropped ones counted in the next
             if self.audit_limiter.take("unauthenticated", time.monotonic()) > 0:
                 self.audit_suppressed += 1

@@ -432,6 +432,34 @@ class Service:
                                 "GetWorkflowRun and ListTaskInstances, kubectl get workflowruns, or the metrics.",
                                 reason="other")
 
+    # -- reads for the console (it authorizes and audits them as the operation they amount to) --
+
+    async def version_graph(self, arn: str, version_id: str) -> Any:
+        """The compiled TaskGraph of a version of a workflow (as GetWorkflow with WorkflowVersion)."""
+        workflow = await self.workflow(arn)
+        await self._version(workflow, version_id)
+        try:
+            return (await self.versions.load(self.ns, workflow["metadata"]["name"], version_id)).graph
+        except Permanent as e:
+            raise errors.not_found("WorkflowVersion", version_id, f"Version {version_id} cannot be read: {e}") from None
+
+    async def task_instance_details(self, arn: str, run_id: str) -> Obj:
+        """Every task instance of a run as GetTaskInstance shows it, without XCom (as ListTaskInstances)."""
+        workflow = await self.workflow(arn)
+        run = await self._run(workflow, run_id)
+        operators = await self._operators(workflow, views.run_version(run))
+        tasks = [t for t in (run.get("status") or {}).get("taskInstances") or [] if "taskInstanceId" in t]
+        return {"TaskInstances": [views.task_detail(t, run, self.arn(workflow), operators, None) for t in tasks]}
+
+    async def runs_with_task_states(self, arn: str, limit: int) -> Obj:
+        """The newest `limit` runs as ListWorkflowRuns shows them, each with its tasks' states
+        (ListTaskInstances' Status by task id): the console's grid, in one read."""
+        workflow = await self.workflow(arn)
+        runs = sorted(await self._runs(workflow), key=_newest_first)[:limit]
+        return {"WorkflowRuns": [{**views.run_summary(r, arn), "TaskStates": {
+            t["taskId"]: views.task_status(t.get("status")) for t in (r.get("status") or {}).get("taskInstances") or []
+            if "taskId" in t}} for r in runs]}
+
     # -- authorization context -------------------------------------------------------------------
 
     async def resource_of(self, operation: str, p: Obj) -> tuple[str, dict[str, str]]:

@@ -23,7 +23,11 @@ file: {"<access key id>": {"secretAccessKey": "...", "principal": "arn:aws:iam::
 allowed; an entry with neither is refused). Every call is
 written to standard output as one CloudTrail-shaped JSON event; Prometheus metrics are served on
 --metrics-port. S3 definitions are read with the default AWS credential chain (AWS_ENDPOINT_URL
-is honoured)."""
+is honoured).
+
+The console (web pages for people) is served under /ui on the same port: sign in with a launch
+URL from CreateAirflowUiUrl (`updraft ui`); with --insecure-no-auth it is open to anyone who can
+reach the port, like the API."""
 
 _REGION = re.compile(r"[a-z]{2}-(?:[a-z]+-)+[0-9]")
 _ACCOUNT = re.compile(r"[0-9]{12}")
@@ -52,6 +56,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     s.add_argument("--trust-proxy-headers", action="store_true",
                    help="behind a proxy or load balancer that sets them: take the caller's address from "
                         "X-Forwarded-For (audit, throttling) and TLS from X-Forwarded-Proto (aws:SecureTransport)")
+    s.add_argument("--console-url", metavar="URL",
+                   help="the console's public base URL in launch URLs (CreateAirflowUiUrl), e.g. https://updraft.example.com "
+                        "(default: the scheme and Host of the CreateAirflowUiUrl request)")
+    s.add_argument("--no-console", action="store_true", help="serve no console under /ui (CreateAirflowUiUrl is then refused)")
     s.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, then ~/.kube/config)")
     s.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     s.set_defaults(run=run)
@@ -70,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--account-id {args.account_id!r} must be 12 digits")
     if not 0 < args.port < 65536 or not 0 <= args.metrics_port < 65536:
         return _fail("--port and --metrics-port must be TCP ports")
+    if args.console_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", args.console_url):
+        return _fail(f"--console-url {args.console_url!r} must be an http(s) URL without a query or fragment")
     if args.rate_limit <= 0 or args.burst < 1:
         return _fail("--rate-limit must be above 0 and --burst at least 1")
     if not args.credentials and not args.insecure_no_auth:
@@ -138,7 +148,12 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
                        AuditLog(sys.stdout))
     if args.metrics_port:
         metrics.serve(args.metrics_port)
-    runner = web.AppRunner(server.app(), access_log=None, **RUNNER_OPTIONS)
+    app = server.app()
+    if not args.no_console:
+        from updraft.console.routes import mount
+
+        mount(app, server, args.console_url)
+    runner = web.AppRunner(app, access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()

@@ -214,6 +214,18 @@ class Kube:
         except NotFound:
             return False
 
+    async def pod_log(self, name: str, namespace: str, *, tail_lines: int = 2000, limit_bytes: int = 1 << 20) -> str:
+        """The log of a pod's (only) container, its last `tail_lines` lines, at most `limit_bytes`."""
+        try:
+            data = await self.api.call_api(
+                f"/api/v1/namespaces/{_segment(namespace, 'namespace')}/pods/{_segment(name, 'name')}/log", "GET",
+                query_params=[("tailLines", tail_lines), ("limitBytes", limit_bytes), ("timestamps", "true")],
+                header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"],
+                response_types_map={200: "str"}, _return_http_data_only=True)
+        except ApiException as e:
+            raise _error(e) from None
+        return str(data or "")
+
     async def exists_kind(self, kind: str) -> bool:
         """Whether the API serves `kind` (e.g. SecurityGroupPolicy only with the AWS VPC CNI)."""
         k = KINDS[kind]

@@ -13,7 +13,8 @@ ROOT = Path(__file__).parents[3] / "operator" / "updraft"
 PURE = ["model", "definition", "schedule", "engine", "podspec", "isolation", "quota", "plan", "guards", "remote"]
 # pure modules inside the adapter layers (their docstrings say so)
 PURE_MODULES = ["arns.py", "api/views.py", "api/requests.py", "api/pagination.py",
-                "leader/election.py", "taskapi/tokens.py"]
+                "leader/election.py", "taskapi/tokens.py", "console/layout.py", "console/graph.py",
+                "console/pages.py", "console/params.py", "console/sessions.py"]
 FORBIDDEN_MODULES = {"kopf", "kubernetes", "kubernetes_asyncio", "aiohttp", "prometheus_client", "requests",
                      "boto3", "botocore", "urllib3", "socket", "subprocess", "updraft.k8s", "updraft.handlers",
                      "updraft.metrics", "updraft.versions", "updraft.sources", "updraft.errors", "updraft.taskapi.server",
