@@ -23,7 +23,10 @@
 5. run the operation over the custom resources;
 6. answer in AWS JSON 1.0, count it in the metrics, and write one CloudTrail-shaped audit event,
    whatever the outcome (caller-controlled text in it bounded: audit.bounded).
-An unexpected failure is logged with its traceback and answered as InternalServerException."""
+An unexpected failure is logged with its traceback and answered as InternalServerException.
+
+TLS (1.2 or later) is the listener's (`updraft api serve --tls-cert/--tls-key`, updraft.tls);
+here it is only what aws:SecureTransport reports (`_secure`)."""
 
 from __future__ import annotations
 

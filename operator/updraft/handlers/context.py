@@ -69,6 +69,7 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     wakeups: Wakeups = field(default_factory=Wakeups)
     task_api_key: bytes = b""
+    task_api_ca_pem: str = ""  # the CA task pods verify the task API with (empty: plain HTTP)
     versions: Versions = field(init=False)
     runs: RunBook = field(init=False)
     waiting: set[tuple[str, str]] = field(default_factory=set)  # (namespace, run key) of runs not admitted yet
