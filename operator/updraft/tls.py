@@ -9,7 +9,6 @@ kubelet updates the mounted files), so a renewal needs no restart.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import ssl
@@ -92,6 +91,8 @@ class CertificateReloader:
         return True
 
     async def watch(self, every_s: float = RELOAD_EVERY_S) -> None:
+        import asyncio  # here: task pods import this module for client_context, and start fast
+
         while True:
             await asyncio.sleep(every_s)
             self.check()
