@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-packages=(containerd runc containernetworking-plugins buildah skopeo iptables conntrack
+packages=(containerd runc containernetworking-plugins buildah skopeo iptables ipset conntrack
   debootstrap busybox-static file openssl socat gcc libc6-dev make git curl ca-certificates
   iproute2 procps util-linux
   chromium)  # the console's browser test drives it with Playwright (executable_path=/usr/bin/chromium)

@@ -4,17 +4,9 @@
 # --purge to remove it too.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-stop() {
-  local name=$1
-  pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
-  local pid; pid=$(cat "$RUN/$name.pid")
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$RUN/$name.pid"
-}
 [ -d "$RUN" ] || exit 0
 stop moto
+stop kube-router
 stop kube-proxy
 stop kubelet
 # Pod sandboxes and containers outlive kubelet; remove them while containerd still runs.

@@ -54,6 +54,30 @@ start() {
   echo $! >"$RUN/$name.pid"
 }
 
+# stop NAME: end a component we started (its process group), waiting up to 10 s.
+stop() {
+  local name=$1
+  pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
+  local pid; pid=$(cat "$RUN/$name.pid")
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$RUN/$name.pid"
+}
+
+# start_current NAME CMD...: `start`, but a component already running with other arguments (an
+# older up.sh's) is stopped first, so that a changed flag takes effect on the next cluster-up.
+start_current() {
+  local name=$1; shift
+  local want; want=$(printf '%s\n' "$@")
+  if pid_alive "$name" && [ "$(cat "$RUN/$name.args" 2>/dev/null)" != "$want" ]; then
+    log "restarting $name: its arguments changed"
+    stop "$name"
+  fi
+  printf '%s' "$want" >"$RUN/$name.args"
+  start "$name" "$@"
+}
+
 # wait_for WHAT SECONDS CMD...: poll CMD until it succeeds.
 wait_for() {
   local what=$1 secs=$2; shift 2

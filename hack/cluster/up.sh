@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Start (or reuse) a single-node Kubernetes made of upstream components run as local processes,
 # the way hack/local-up-cluster.sh does: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, containerd + kubelet, kube-proxy (iptables) and CoreDNS as a pod.
+# kube-scheduler, containerd + kubelet, kube-proxy (iptables), kube-router's NetworkPolicy
+# controller (iptables + ipset: policies are enforced, as on a real cluster) and CoreDNS as a pod.
+# Like EKS, the apiserver accepts only its own audience: a task pod's web-identity token
+# (audience sts.amazonaws.com) does not authenticate to Kubernetes.
 # Idempotent: components already running are kept. Quiet unless something fails.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -79,7 +82,7 @@ start etcd "$BIN/etcd" --name updraft --data-dir "$STATE/etcd" \
 wait_for etcd 30 curl -sf http://127.0.0.1:2379/health
 
 # --- kube-apiserver ---
-start kube-apiserver "$BIN/kube-apiserver" \
+start_current kube-apiserver "$BIN/kube-apiserver" \
   --advertise-address "$ip" --bind-address 0.0.0.0 --secure-port 6443 \
   --etcd-servers http://127.0.0.1:2379 --storage-backend etcd3 \
   --service-cluster-ip-range "$SERVICE_CIDR" \
@@ -90,7 +93,7 @@ start kube-apiserver "$BIN/kube-apiserver" \
   --kubelet-preferred-address-types InternalIP,Hostname \
   --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
   --service-account-issuer https://kubernetes.default.svc.$CLUSTER_DOMAIN \
-  --api-audiences https://kubernetes.default.svc.$CLUSTER_DOMAIN,sts.amazonaws.com \
+  --api-audiences https://kubernetes.default.svc.$CLUSTER_DOMAIN \
   --authorization-mode Node,RBAC --allow-privileged=true \
   --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultTolerationSeconds,Priority,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota,NodeRestriction,PodSecurity \
   --profiling=false --v=1
@@ -157,6 +160,16 @@ clusterCIDR: $POD_CIDR
 conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
 start kube-proxy "$BIN/kube-proxy" --config "$CONF/kube-proxy.yaml" --v=1
+
+# --- NetworkPolicy: kube-router with its firewall controller only (no routing, proxy or CNI) ---
+kube_router=$("$here/build-kube-router.sh")
+command -v ipset >/dev/null || die "ipset not found (Debian package ipset): run make setup"
+# the admin credentials: a single-node test cluster (a real install gives it a ServiceAccount)
+start_current kube-router "$kube_router" --kubeconfig "$KUBECONFIG_ADMIN" --hostname-override "$NODE_NAME" \
+  --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+  --enable-pod-egress=false --service-cluster-ip-range "$SERVICE_CIDR" --iptables-sync-period 1m \
+  --health-port 20244 --metrics-port 0 --v=1
+wait_for "kube-router's NetworkPolicy controller" 90 curl -sf http://127.0.0.1:20244/healthz
 
 wait_for "node $NODE_NAME Ready" 120 \
   kubectl_admin wait --for=condition=Ready "node/$NODE_NAME" --timeout=2s

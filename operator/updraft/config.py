@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from updraft.isolation import APISERVER_PORTS, check_default_egress, forbidden
+from updraft.isolation.forbidden import Forbidden
 from updraft.podspec import placement
 
 from updraft.definition.limits import Limits
@@ -32,6 +34,16 @@ class Settings:
     task_api_url: str = ""
     task_api_port: int = 8081
     task_api_key: str = ""  # HMAC key of task tokens; set it (the chart does) so restarts keep tokens valid
+    # TLS of the task API: its certificate and key, and the CA task pods verify it with (mounted
+    # into them). An http:// task_api_url needs task_api_plain_http, said in so many words.
+    task_api_tls_cert: str = ""
+    task_api_tls_key: str = ""
+    task_api_ca_file: str = ""
+    task_api_plain_http: bool = False
+    # The Kubernetes API server's addresses and ports: cut out of every task pod's egress
+    # (with the instance metadata service, always; isolation/forbidden.py)
+    apiserver_cidrs: tuple[str, ...] = ()
+    apiserver_ports: tuple[int, ...] = APISERVER_PORTS
     operator_pod_labels: Mapping[str, str] = field(default_factory=lambda: {"app.kubernetes.io/name": "updraft-operator"})
     operator_namespace: str = "updraft-system"
     max_workflows: int = 100
@@ -67,6 +79,10 @@ class Settings:
         """What new definitions are validated against (stored versions never are again)."""
         return Limits(max_active_runs_limit=self.max_active_runs_limit,
                       default_max_active_runs=min(Limits.default_max_active_runs, self.max_active_runs_limit))
+
+    def forbidden_egress(self) -> tuple[Forbidden, ...]:
+        """What no task pod's egress reaches (the metadata service, the API server)."""
+        return forbidden(self.apiserver_cidrs, self.apiserver_ports)
 
     def image_for(self, engine_version: int | None) -> str:
         if engine_version is not None and str(engine_version) in self.runner_images:
@@ -133,7 +149,24 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         affinity = placement.affinity(_json(env, "UPDRAFT_RUNNER_AFFINITY", {}), "UPDRAFT_RUNNER_AFFINITY")
     except placement.PlacementError as e:
         raise ConfigError(str(e)) from None
+    cidrs = _json(env, "UPDRAFT_APISERVER_CIDRS", [])
+    if not isinstance(cidrs, list) or not all(isinstance(c, str) for c in cidrs):
+        raise ConfigError("UPDRAFT_APISERVER_CIDRS: expected a JSON list of CIDRs")
+    ports = _json(env, "UPDRAFT_APISERVER_PORTS", list(APISERVER_PORTS))
+    if (not isinstance(ports, list) or not ports
+            or not all(isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports)):
+        raise ConfigError("UPDRAFT_APISERVER_PORTS: expected a non-empty JSON list of TCP ports")
+    try:
+        blocks = forbidden(cidrs, ports)
+        check_default_egress(egress, "UPDRAFT_DEFAULT_EGRESS", blocks)
+    except ValueError as e:
+        raise ConfigError(f"UPDRAFT_APISERVER_CIDRS / UPDRAFT_DEFAULT_EGRESS: {e}") from None
     settings = Settings(
+        task_api_tls_cert=env.get("UPDRAFT_TASK_API_TLS_CERT", ""),
+        task_api_tls_key=env.get("UPDRAFT_TASK_API_TLS_KEY", ""),
+        task_api_ca_file=env.get("UPDRAFT_TASK_API_CA_FILE", ""),
+        task_api_plain_http=_bool(env, "UPDRAFT_TASK_API_PLAIN_HTTP", False),
+        apiserver_cidrs=tuple(cidrs), apiserver_ports=tuple(ports),
         runner_command=tuple(command),
         runner_node_selector=node_selector, runner_tolerations=tolerations, runner_affinity=affinity,
         namespace=env.get("UPDRAFT_WATCH_NAMESPACE") or None,
@@ -167,6 +200,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         identity=env.get("UPDRAFT_POD_NAME") or env.get("HOSTNAME") or d.identity,
         kube_timeout_s=_int(env, "UPDRAFT_KUBE_TIMEOUT_SECONDS", d.kube_timeout_s) or d.kube_timeout_s,
     )
+    _check_task_api_tls(settings)
     if settings.leader_election and not (
             0 < settings.lease_renew_period_s < settings.lease_renew_deadline_s < settings.lease_duration_s):
         raise ConfigError("leader election needs UPDRAFT_LEASE_RENEW_PERIOD_SECONDS < "
@@ -174,3 +208,25 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
                           f"{settings.lease_renew_period_s} < {settings.lease_renew_deadline_s} < "
                           f"{settings.lease_duration_s})")
     return settings
+
+
+def _check_task_api_tls(s: Settings) -> None:
+    """HTTPS needs a certificate, its key and the CA task pods verify it with; plain HTTP must
+    be chosen in so many words (local development), never be what a missing setting leaves."""
+    if (s.task_api_tls_cert == "") != (s.task_api_tls_key == ""):
+        raise ConfigError("UPDRAFT_TASK_API_TLS_CERT and UPDRAFT_TASK_API_TLS_KEY go together: set both or neither")
+    if not s.task_api_url:
+        return
+    if s.task_api_url.startswith("https://"):
+        if not s.task_api_tls_cert or not s.task_api_ca_file:
+            raise ConfigError("UPDRAFT_TASK_API_URL is https://: set UPDRAFT_TASK_API_TLS_CERT, "
+                              "UPDRAFT_TASK_API_TLS_KEY and UPDRAFT_TASK_API_CA_FILE (the CA task pods verify it with)")
+    elif s.task_api_url.startswith("http://"):
+        if not s.task_api_plain_http:
+            raise ConfigError("UPDRAFT_TASK_API_URL is plain http://: serve TLS (an https:// URL with "
+                              "UPDRAFT_TASK_API_TLS_CERT/KEY/CA_FILE), or set UPDRAFT_TASK_API_PLAIN_HTTP=true "
+                              "to choose plain HTTP (local development only)")
+        if s.task_api_tls_cert:
+            raise ConfigError("UPDRAFT_TASK_API_URL is http:// but a TLS certificate is set: use https://")
+    else:
+        raise ConfigError(f"UPDRAFT_TASK_API_URL={s.task_api_url!r}: expected an https:// (or http://) URL")

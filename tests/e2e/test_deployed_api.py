@@ -1,4 +1,5 @@
-"""End to end through the Helm install (make deploy): boto3 talks to the chart's API Service with
+"""End to end through the Helm install (make deploy): boto3 talks to the chart's API Service over
+HTTPS, verifying its certificate with the CA from the chart's Secret (AWS_CA_BUNDLE's role), with
 a key from the chart's credentials Secret; the definition comes from the moto S3 server on the
 node; the deployed operator runs the workflow in real runner pods to SUCCESS; and both the API's
 and the operator's /metrics show the run."""
@@ -8,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -45,6 +50,39 @@ def _moved(before: dict[str, float], after: dict[str, float], prefix: str, conta
     return total(after) - total(before)
 
 
+@contextmanager
+def _forward(host: str, port: int) -> Iterator[int]:
+    """A local port forwarding to host:port (what `kubectl port-forward` gives a user): the API's
+    certificate names the Service's DNS names and localhost, not its cluster IP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            a.close()
+            b.close()
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection((host, port), timeout=10)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+
+
 async def _deployment(kube: Any, name: str) -> dict[str, Any]:
     return await kube._call("GET", f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/{name}")
 
@@ -59,10 +97,7 @@ def _arg(args: list[str], flag: str, default: str) -> str:
     return default
 
 
-async def test_boto3_through_the_chart_runs_a_workflow(api: object) -> None:
-    import boto3
-    from botocore.config import Config
-
+async def test_boto3_through_the_chart_runs_a_workflow(api: object, tmp_path: Any) -> None:
     from updraft.k8s.resources import Kube
 
     kube = Kube(api)
@@ -76,14 +111,25 @@ async def test_boto3_through_the_chart_runs_a_workflow(api: object) -> None:
     keys = json.loads(base64.b64decode(secret["data"]["credentials.json"]))
     key_id = next(k for k, v in keys.items() if "policies" not in v)
     svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-api")
-    port = next(p["port"] for p in svc["spec"]["ports"] if p["name"] in ("http", "api"))
-    endpoint = f"http://{svc['spec']['clusterIP']}:{port}"
+    port = next(p["port"] for p in svc["spec"]["ports"] if p["name"] == "https")
+    tls_secret = await kube.get("Secret", "updraft-api-tls", SYSTEM)
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_bytes(base64.b64decode(tls_secret["data"]["ca.crt"]))
+    with _forward(svc["spec"]["clusterIP"], port) as local:
+        await _drive(kube, f"https://localhost:{local}", str(ca_file), region, namespace, key_id, keys)
+
+
+async def _drive(kube: Any, endpoint: str, ca_file: str, region: str, namespace: str, key_id: str,
+                 keys: dict[str, Any]) -> None:
+    import boto3
+    from botocore.config import Config
 
     s3 = boto3.client("s3", endpoint_url=MOTO, region_name=region, aws_access_key_id="e2e", aws_secret_access_key="e2e")
     s3.create_bucket(Bucket="updraft-e2e-defs")
     s3.put_object(Bucket="updraft-e2e-defs", Key="api_e2e.yaml", Body=DEFINITION.encode())
     mwaa = boto3.client("mwaa-serverless", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
-                        aws_secret_access_key=keys[key_id]["secretAccessKey"], config=Config(retries={"max_attempts": 2}))
+                        aws_secret_access_key=keys[key_id]["secretAccessKey"], config=Config(retries={"max_attempts": 2}),
+                        verify=ca_file)
 
     api_pod = (await kube.list("Pod", SYSTEM, labels={"app.kubernetes.io/component": "api"}))[0]
     api_url = f"http://{api_pod['status']['podIP']}:9090/metrics"

@@ -1,6 +1,8 @@
 """Issue 21 against the real parts: `updraft api serve` as a process over the local cluster's
-apiserver, driven by boto3. The partition bypass (a caller denied `workflow/prod-*` deleting
-prod-etl by naming it `arn:aws-us-gov:...`), PassRole, and a body over the limit.
+apiserver, driven by boto3 over HTTPS (a certificate from a test CA, verified with `verify=` as
+AWS_CA_BUNDLE would). The partition bypass (a caller denied `workflow/prod-*` deleting prod-etl by
+naming it `arn:aws-us-gov:...`), PassRole, a body over the limit, and a client that does not
+trust the CA.
 
 No operator runs: the workflow is made directly as a custom resource, and every call here is
 decided before the operator would matter."""
@@ -21,6 +23,9 @@ import pytest
 
 from operator_harness import _free_port
 
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/certs.py
+from certs import make_ca, write_ca, write_server_cert  # noqa: E402
+
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -38,7 +43,14 @@ CREDENTIALS = {
 
 
 @pytest.fixture
-def api_url(kubeconfig: str, namespace: str, tmp_path: Path) -> Any:
+def ca_file(tmp_path: Path) -> Path:
+    ca = make_ca()
+    write_server_cert(ca, tmp_path / "tls")
+    return write_ca(ca, tmp_path / "ca.crt")
+
+
+@pytest.fixture
+def api_url(kubeconfig: str, namespace: str, tmp_path: Path, ca_file: Path) -> Any:
     creds = tmp_path / "credentials.json"
     creds.write_text(json.dumps(CREDENTIALS))
     port = _free_port()
@@ -46,13 +58,14 @@ def api_url(kubeconfig: str, namespace: str, tmp_path: Path) -> Any:
     proc = subprocess.Popen(
         [sys.executable, "-m", "updraft.cli", "api", "serve", "--port", str(port), "--host", "127.0.0.1",
          "--region", REGION, "--account-id", ACCOUNT, "--credentials", str(creds), "--namespace", namespace,
-         "--kubeconfig", kubeconfig, "--metrics-port", "0"],
+         "--kubeconfig", kubeconfig, "--metrics-port", "0",
+         "--tls-cert", str(tmp_path / "tls" / "tls.crt"), "--tls-key", str(tmp_path / "tls" / "tls.key")],
         env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=open(log, "wb"), start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"https://localhost:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).read()  # noqa: S310
+            urllib.request.urlopen(f"{url}/healthz", timeout=1, context=_trusting(ca_file)).read()  # noqa: S310
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -63,12 +76,29 @@ def api_url(kubeconfig: str, namespace: str, tmp_path: Path) -> Any:
     proc.wait(10)
 
 
-def _client(url: str, key: tuple[str, str]) -> Any:
+def _trusting(ca_file: Path) -> Any:
+    import ssl
+
+    return ssl.create_default_context(cafile=str(ca_file))
+
+
+CA: list[Path] = []  # the current test's CA file (set by the `trusted` fixture)
+
+
+@pytest.fixture(autouse=True)
+def trusted(ca_file: Path) -> Any:
+    CA[:] = [ca_file]
+    yield
+    CA.clear()
+
+
+def _client(url: str, key: tuple[str, str], verify: Any = None) -> Any:
     import boto3
     from botocore.config import Config
 
     return boto3.client("mwaa-serverless", endpoint_url=url, region_name=REGION, aws_access_key_id=key[0],
-                        aws_secret_access_key=key[1], config=Config(retries={"max_attempts": 1}))
+                        aws_secret_access_key=key[1], config=Config(retries={"max_attempts": 1}),
+                        verify=str(CA[0]) if verify is None else verify)
 
 
 async def test_a_deny_cannot_be_sidestepped_through_another_partition(api_url: str, api: Any, namespace: str) -> None:
@@ -111,6 +141,17 @@ def test_a_body_over_the_limit_is_413(api_url: str) -> None:
                                  headers={"X-Amz-Target": "AmazonMWAAServerless.ListWorkflows",
                                           "Content-Type": "application/x-amz-json-1.0"})
     with pytest.raises(urllib.error.HTTPError) as http:
-        urllib.request.urlopen(req, timeout=10)  # noqa: S310
+        urllib.request.urlopen(req, timeout=10, context=_trusting(CA[0]))  # noqa: S310
     assert http.value.code == 413
     assert json.loads(http.value.read())["__type"] == "ValidationException"
+
+
+def test_a_client_that_does_not_trust_the_ca_sends_nothing(api_url: str, tmp_path: Path) -> None:
+    from botocore.exceptions import SSLError
+
+    stranger = write_ca(make_ca("someone-else"), tmp_path / "other-ca.crt")
+    with pytest.raises(SSLError):
+        _client(api_url, NO_PASS, verify=str(stranger)).list_workflows()
+    with pytest.raises(SSLError):  # the system's CAs do not know the API's either
+        _client(api_url, NO_PASS, verify=True).list_workflows()
+    assert _client(api_url, NO_PASS).list_workflows()["Workflows"] == []

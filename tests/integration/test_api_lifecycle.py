@@ -68,7 +68,7 @@ class ApiProcess:
             [sys.executable, "-m", "updraft.cli", "api", "serve", "--port", str(self.port), "--host", "127.0.0.1",
              "--region", REGION, "--account-id", ACCOUNT, "--credentials", str(creds), "--namespace", namespace,
              "--kubeconfig", kubeconfig, "--metrics-port", str(self.metrics_port), "--rate-limit", str(rate_limit),
-             "--burst", str(burst)],
+             "--burst", str(burst), "--plain-http"],
             env=env, stdout=open(self.audit, "wb"), stderr=open(self.log, "wb"), start_new_session=True)
         deadline = time.monotonic() + 30
         while True:

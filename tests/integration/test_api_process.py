@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 def test_serves_then_stops_on_sigterm(kubeconfig: str, namespace: str) -> None:
     port = _free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("updraft")), "api", "serve", "--insecure-no-auth", "--host", "127.0.0.1",
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("updraft")), "api", "serve", "--insecure-no-auth", "--plain-http", "--host", "127.0.0.1",
                              "--port", str(port), "--metrics-port", "0", "--region", "us-east-1",
                              "--account-id", "123456789012", "--namespace", namespace, "--kubeconfig", kubeconfig],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -27,7 +27,10 @@ An unexpected failure is logged with its traceback and answered as InternalServe
 
 The console (updraft.console, mounted on the same application) goes through steps 3-6 with
 `invoke`, for the principal of its session cookie, and sets `launcher`, which answers
-CreateAirflowUiUrl."""
+CreateAirflowUiUrl.
+
+TLS (1.2 or later) is the listener's (`updraft api serve --tls-cert/--tls-key`, updraft.tls);
+here it is only what aws:SecureTransport reports (`_secure`)."""
 
 from __future__ import annotations
 

@@ -9,15 +9,23 @@ import os
 import re
 import secrets
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
+
+    from updraft import tls
 
 HELP = """\
 Serve the MWAA Serverless API (AWS JSON 1.0, X-Amz-Target: AmazonMWAAServerless.<Operation>)
 over the Workflow, WorkflowVersion and WorkflowRun resources of one namespace, so that
 
-  boto3.client("mwaa-serverless", endpoint_url="http://HOST:PORT", region_name=REGION)
-  aws mwaa-serverless --endpoint-url http://HOST:PORT --region REGION list-workflows
+  boto3.client("mwaa-serverless", endpoint_url="https://HOST:PORT", region_name=REGION,
+               verify="ca.crt")   # or AWS_CA_BUNDLE=ca.crt
+  aws mwaa-serverless --endpoint-url https://HOST:PORT --ca-bundle ca.crt --region REGION list-workflows
 
-work unchanged. Requests must be signed (SigV4) with an access key from --credentials, a JSON
+work unchanged. It serves HTTPS (TLS 1.2+) with --tls-cert/--tls-key, read again when the files
+change (a cert-manager renewal needs no restart); plain HTTP only with --plain-http. Requests must be signed (SigV4) with an access key from --credentials, a JSON
 file: {"<access key id>": {"secretAccessKey": "...", "principal": "arn:aws:iam::<account>:user/<name>",
 "policies": [<IAM policy documents>]}} (or "fullAccess": true instead of "policies": every action
 allowed; an entry with neither is refused). Every call is
@@ -60,6 +68,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="the console's public base URL in launch URLs (CreateAirflowUiUrl), e.g. https://updraft.example.com "
                         "(default: the scheme and Host of the CreateAirflowUiUrl request)")
     s.add_argument("--no-console", action="store_true", help="serve no console under /ui (CreateAirflowUiUrl is then refused)")
+    s.add_argument("--tls-cert", metavar="FILE",
+                   help="serve HTTPS (TLS 1.2+) with this PEM certificate chain; read again when the file changes")
+    s.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
+    s.add_argument("--plain-http", action="store_true",
+                   help="serve plain HTTP instead (local experiments, or behind a proxy that terminates TLS)")
     s.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, then ~/.kube/config)")
     s.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     s.set_defaults(run=run)
@@ -87,6 +100,21 @@ def run(args: argparse.Namespace) -> int:
     if args.credentials and args.insecure_no_auth:
         return _fail("give either --credentials or --insecure-no-auth, not both")
 
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return _fail("--tls-cert and --tls-key go together")
+    if args.tls_cert and args.plain_http:
+        return _fail("give either --tls-cert/--tls-key or --plain-http, not both")
+    if not args.tls_cert and not args.plain_http:
+        return _fail("--tls-cert FILE --tls-key FILE are required (or --plain-http to serve without TLS)")
+    ssl_context = None
+    if args.tls_cert:
+        from updraft import tls
+
+        try:
+            ssl_context = tls.serving(args.tls_cert, args.tls_key)
+        except tls.TlsError as e:
+            return _fail(str(e))
+
     from updraft.api.credentials import CredentialsError, load_credentials
 
     credentials = None
@@ -111,11 +139,12 @@ def run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import asyncio
 
-    asyncio.run(_serve(args, credentials, key_material))
+    asyncio.run(_serve(args, credentials, key_material, ssl_context))
     return 0
 
 
-async def _serve(args: argparse.Namespace, credentials: object, key_material: bytes) -> None:
+async def _serve(args: argparse.Namespace, credentials: object, key_material: bytes,
+                 ssl_context: "tuple[ssl.SSLContext, tls.CertificateReloader] | None") -> None:
     import asyncio
     from datetime import datetime, timezone
 
@@ -155,10 +184,11 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
         mount(app, server, args.console_url)
     runner = web.AppRunner(app, access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
+    site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_context[0] if ssl_context else None)
     await site.start()
-    logging.getLogger("updraft.api").info("serving the MWAA Serverless API on %s:%d (namespace %s, %s)", args.host,
-                                          args.port, args.namespace,
+    reloading = asyncio.create_task(ssl_context[1].watch()) if ssl_context else None
+    logging.getLogger("updraft.api").info("serving the MWAA Serverless API on %s://%s:%d (namespace %s, %s)",
+                                          "https" if ssl_context else "http", args.host, args.port, args.namespace,
                                           "SigV4 required" if credentials is not None else "NO AUTHENTICATION")
     # SIGTERM (a pod stopping; the process is PID 1, which has no default handler) and SIGINT end
     # the server cleanly: in-flight requests finish, new connections are refused.
@@ -171,6 +201,8 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
         await stop.wait()
         logging.getLogger("updraft.api").info("stopping")
     finally:
+        if reloading is not None:
+            reloading.cancel()
         await runner.cleanup()
         await api_client.close()
 

@@ -27,6 +27,9 @@ def add_connection_options(p: argparse.ArgumentParser, outputs: tuple[str, ...] 
     g.add_argument("--endpoint-url", metavar="URL", help=f"the Updraft API (default: ${ENDPOINT_ENV})")
     g.add_argument("--region", help="the API's region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
     g.add_argument("--profile", help="AWS profile for the credentials (default: AWS_PROFILE, then the usual chain)")
+    g.add_argument("--ca-bundle", metavar="FILE",
+                   help="CA certificates that verify the API's HTTPS certificate (default: AWS_CA_BUNDLE, "
+                        "then the system's)")
     g.add_argument("--no-sign-request", action="store_true",
                    help="send unsigned requests (an API served with --insecure-no-auth)")
     p.add_argument("-o", "--output", choices=outputs, default="table",
@@ -104,7 +107,11 @@ def connect(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Co
         if credentials is None:
             raise CliError(f"no AWS credentials found: {CREDENTIALS_HINT}", USAGE)
     try:
-        client = session.client(SERVICE, endpoint_url=endpoint, config=config)
+        # verify: --ca-bundle; None lets botocore read AWS_CA_BUNDLE (or the profile's ca_bundle)
+        ca_bundle = getattr(args, "ca_bundle", None)
+        if ca_bundle and not os.path.isfile(ca_bundle):
+            raise CliError(f"--ca-bundle {ca_bundle!r}: no such file", USAGE)
+        client = session.client(SERVICE, endpoint_url=endpoint, config=config, verify=ca_bundle or None)
     except ValueError as e:  # botocore's "Invalid endpoint"
         raise CliError(f"--endpoint-url {endpoint!r}: {e}", USAGE) from None
     except Exception as e:

@@ -53,8 +53,17 @@ def run(args: argparse.Namespace) -> int:
         import os
 
         os.environ["KUBECONFIG"] = os.path.abspath(args.kubeconfig)
+    from updraft import tls
     from updraft.handlers.app import LostLeadership, run_operator
 
+    try:  # the task API's certificate, key and CA, checked before anything starts
+        if settings.task_api_tls_cert:
+            tls.server_context(settings.task_api_tls_cert, settings.task_api_tls_key)
+        if settings.task_api_ca_file:
+            tls.client_context(settings.task_api_ca_file)
+    except tls.TlsError as e:
+        print(f"updraft operator: the task API's TLS files: {e}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(run_operator(settings, args.kubeconfig))
     except LostLeadership as e:

@@ -238,10 +238,16 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
 
     from updraft.taskapi import server as task_api
 
+    from updraft import tls
+
     api = await connect(kubeconfig)
     key = settings.task_api_key.encode() if settings.task_api_key else secrets.token_bytes(32)
+    ca_pem = ""
+    if settings.task_api_ca_file:
+        with open(settings.task_api_ca_file, encoding="ascii") as f:
+            ca_pem = f.read()
     kube = Kube(api, timeout_s=settings.kube_timeout_s)  # the reconciles' writes: fenced once leading
-    ctx = Context(settings=settings, kube=kube, task_api_key=key,
+    ctx = Context(settings=settings, kube=kube, task_api_key=key, task_api_ca_pem=ca_pem,
                   s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
     kube.on_write = ctx.watched.written
     metrics.register_operator_series()
@@ -250,8 +256,12 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     metrics.CONCURRENT_RUNS_LIMIT.set(settings.max_concurrent_runs)
     metrics.IS_LEADER.set(0 if settings.leader_election else 1)
     # every replica serves the task API (XCom lives in ConfigMaps); only the leader reconciles
-    api_runner = (await task_api.start(Kube(api, timeout_s=settings.kube_timeout_s), key, settings.task_api_port)
+    ssl_context, reloader = (tls.serving(settings.task_api_tls_cert, settings.task_api_tls_key)
+                             if settings.task_api_tls_cert else (None, None))
+    api_runner = (await task_api.start(Kube(api, timeout_s=settings.kube_timeout_s), key, settings.task_api_port,
+                                       ssl_context=ssl_context)
                   if settings.task_api_url else None)
+    reloading = asyncio.create_task(reloader.watch()) if reloader is not None else None
     identity = settings.identity or socket.gethostname()
     keeper: Any = None
     stop = stop_flag if stop_flag is not None else asyncio.Event()
@@ -290,6 +300,9 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     finally:
         if keeper is not None:
             await keeper.close()
+        if reloading is not None:
+            reloading.cancel()
+            await asyncio.gather(reloading, return_exceptions=True)
         if api_runner is not None:
             await api_runner.cleanup()
         await api.close()

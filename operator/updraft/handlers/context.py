@@ -157,6 +157,7 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     wakeups: Wakeups = field(default_factory=Wakeups)
     task_api_key: bytes = b""
+    task_api_ca_pem: str = ""  # the CA task pods verify the task API with (empty: plain HTTP)
     versions: Versions = field(init=False)
     runs: RunBook = field(init=False)
     watched: Watched = field(init=False)

@@ -20,6 +20,7 @@ from updraft.model.states import RunState, TriggerMode
 from updraft.model.workflow import Workflow
 from updraft.plan.admission import is_admitted
 from updraft.podspec.build import PodInputs, build_pod
+from updraft.podspec.trust import with_task_api_ca
 from updraft.taskapi.tokens import Attempt, token
 from updraft.versions import Loaded
 
@@ -126,6 +127,8 @@ async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded
         first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
         node_selector=s.runner_node_selector, tolerations=s.runner_tolerations, affinity=s.runner_affinity,
         command=tuple(s.runner_command)))
+    if ctx.task_api_ca_pem:
+        body = with_task_api_ca(body, ctx.task_api_ca_pem)
     await ctx.kube.create(body, run.namespace)
 
 

@@ -52,7 +52,8 @@ def _network_policy(ctx: Context, workflow: Workflow) -> dict[str, Any]:
     if egress is None and s.default_egress:
         egress = list(s.default_egress)
     api = TaskApi(s.operator_namespace, s.operator_pod_labels, s.task_api_port)
-    return network_policy(workflow.name, workflow.namespace, Owner(workflow.name, workflow.uid), api, egress=egress)
+    return network_policy(workflow.name, workflow.namespace, Owner(workflow.name, workflow.uid), api, egress=egress,
+                          forbidden=s.forbidden_egress())
 
 
 async def _isolation(ctx: Context, workflow: Workflow) -> None:

@@ -15,6 +15,8 @@ A rule without `cidr` means anywhere, written as two ipBlocks 0.0.0.0/0 and ::/0
 dual-stack cluster allows both families, and CNIs that keep ipBlocks for traffic leaving the
 cluster, as Cilium does, do not open the way to other pods). A rule without ports allows every
 port. `egress=None` is the default (TCP 443 anywhere); an empty list allows nothing more.
+Whatever the rules, the metadata service and the API server's addresses are cut out of every
+ipBlock (`except`; see forbidden.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from updraft.isolation.forbidden import METADATA, Forbidden, excepts
 from updraft.model import names
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -80,7 +83,18 @@ def service_account(workflow: str, namespace: str, role_arn: str, owner: Owner) 
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": False}
 
 
-def _egress_rule(rule: Mapping[str, Any], where: str) -> dict[str, Any]:
+def check_default_egress(rules: Sequence[Mapping[str, Any]], where: str,
+                         forbidden: Sequence[Forbidden] = METADATA) -> None:
+    """The operator-wide default egress: every rule valid and naming its ports (a port-less rule
+    would open every port of its CIDR to every workflow that sets none). ValueError naming the rule."""
+    for i, rule in enumerate(rules):
+        _egress_rule(rule, f"{where}[{i}]", forbidden)
+        if not rule.get("ports"):
+            raise ValueError(f"{where}[{i}]: name its ports (a default rule without ports opens every port "
+                             "to every workflow that sets no egress of its own)")
+
+
+def _egress_rule(rule: Mapping[str, Any], where: str, blocks: Sequence[Forbidden] = METADATA) -> dict[str, Any]:
     if not isinstance(rule, Mapping):
         raise ValueError(f"{where}: must be an object with optional cidr and ports")
     unknown = set(rule) - {"cidr", "ports"}
@@ -102,16 +116,27 @@ def _egress_rule(rule: Mapping[str, Any], where: str) -> dict[str, Any]:
             raise ValueError(f"{where}.cidr: {cidr!r} is not an IPv4 or IPv6 CIDR") from None
     else:
         cidrs = ANYWHERE
-    out: dict[str, Any] = {"to": [{"ipBlock": {"cidr": c}} for c in cidrs]}
+    opened = [p["port"] for p in ports]
+    to = []
+    for c in cidrs:
+        block: dict[str, Any] = {"cidr": c}
+        cut = excepts(c, opened, blocks, where)
+        if cut:
+            block["except"] = cut
+        to.append({"ipBlock": block})
+    out: dict[str, Any] = {"to": to}
     if ports:
         out["ports"] = ports
     return out
 
 
 def network_policy(workflow: str, namespace: str, owner: Owner, task_api: TaskApi, dns: Dns = Dns(),
-                   egress: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+                   egress: Sequence[Mapping[str, Any]] | None = None,
+                   forbidden: Sequence[Forbidden] = METADATA) -> dict[str, Any]:
     """The workflow's NetworkPolicy. `egress` None means the default (TCP 443 anywhere); an empty
-    list allows nothing beyond DNS and the task API. Raises ValueError naming the bad field."""
+    list allows nothing beyond DNS and the task API. `forbidden` is cut out of every ipBlock
+    (forbidden.forbidden(): the metadata service and the API server). Raises ValueError naming
+    the bad field."""
     dns_ports = [{"port": p, "protocol": proto} for p in dns.ports for proto in ("UDP", "TCP")]
     rules: list[dict[str, Any]] = [
         {"to": [{"namespaceSelector": {"matchLabels": dict(dns.namespace_labels)},
@@ -121,7 +146,7 @@ def network_policy(workflow: str, namespace: str, owner: Owner, task_api: TaskAp
                  "podSelector": {"matchLabels": dict(task_api.pod_labels)}}],
          "ports": [{"port": task_api.port, "protocol": "TCP"}]},
     ]
-    rules += [_egress_rule(r, f"spec.network.egress[{i}]")
+    rules += [_egress_rule(r, f"spec.network.egress[{i}]", forbidden)
               for i, r in enumerate(DEFAULT_EGRESS if egress is None else egress)]
     return {
         "apiVersion": "networking.k8s.io/v1",

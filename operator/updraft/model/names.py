@@ -30,6 +30,7 @@ ANNOTATION_SCHEDULED_TIME = "updraft.dev/scheduled-time"
 ANNOTATION_API_NAME = "updraft.dev/workflow-name"  # a workflow's API name when Kubernetes cannot hold it
 # what the API compiled for a spec (JSON: source digest, S3 VersionId read, version id)
 ANNOTATION_COMPILED = "updraft.dev/compiled"
+ANNOTATION_TASK_API_CA = "updraft.dev/task-api-ca"  # the CA task pods verify the task API with (PEM)
 
 MAX_LABEL = 63
 _INVALID = re.compile(r"[^a-z0-9-]+")

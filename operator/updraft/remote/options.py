@@ -117,7 +117,7 @@ def check_endpoint(url: str | None, source: str) -> str:
     """The endpoint URL if it is an http(s) URL; `source` names where it came from."""
     if not url or not url.strip():
         raise CliError("no API endpoint configured: give --endpoint-url URL or set UPDRAFT_ENDPOINT_URL "
-                       "(e.g. http://localhost:8443)", USAGE)
+                       "(e.g. https://localhost:8443)", USAGE)
     value = url.strip()
     try:
         parts = urlsplit(value)

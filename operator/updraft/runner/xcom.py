@@ -2,42 +2,55 @@
 
 A call the task API could not answer (unreachable while the operator restarts, a 5xx, 429) is
 tried again with a growing delay, for about a minute: a finished task is not failed, and its side
-effects not run again, because the operator was away for a moment."""
+effects not run again, because the operator was away for a moment.
+
+The task API speaks HTTPS: its certificate is verified against the CA the operator mounts into
+the pod (UPDRAFT_TASK_API_CA_FILE, podspec/trust.py), name included; a certificate that does not
+verify is a refusal, never retried and never skipped."""
 
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any, Callable
 
+from updraft import tls
+
+CA_FILE_ENV = "UPDRAFT_TASK_API_CA_FILE"
+
 RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15, 30)  # about a minute in all
 TRANSIENT = frozenset({429, 500, 502, 503, 504})
 
 
 class XComError(RuntimeError):
-    """`status` is the task API's HTTP status (None: it could not be reached)."""
+    """`status` is the task API's HTTP status (None: it could not be reached or not trusted)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, untrusted: bool = False) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.untrusted = status, untrusted  # untrusted: the certificate did not verify
 
     @property
     def transient(self) -> bool:
-        return self.status is None or self.status in TRANSIENT
+        return not self.untrusted and (self.status is None or self.status in TRANSIENT)
 
 
 class TaskApiClient:
     def __init__(self, url: str, namespace: str, run: str, task_id: str, attempt: int, token: str,
                  timeout: float = 30, delays: tuple[float, ...] = RETRY_DELAYS_S,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, ca_file: str | None = None) -> None:
         self.base = f"{url.rstrip('/')}/v1/namespaces/{namespace}/runs/{urllib.parse.quote(run)}/xcom"
         self.headers = {"Authorization": f"Bearer {token}", "X-Updraft-Task": task_id,
                         "X-Updraft-Attempt": str(attempt), "Content-Type": "application/json"}
         self.task_id, self.timeout = task_id, timeout
         self.delays, self.sleep = delays, sleep
+        ca_file = ca_file if ca_file is not None else os.environ.get(CA_FILE_ENV) or None
+        # https: verified against the mounted CA (or the system's); http: local development only
+        self.ssl_context = tls.client_context(ca_file) if url.startswith("https://") else None
 
     def _url(self, task_id: str, key: str) -> str:
         return f"{self.base}/{urllib.parse.quote(task_id, safe='')}/{urllib.parse.quote(key, safe='')}"
@@ -70,7 +83,8 @@ class TaskApiClient:
 
     def _once(self, req: urllib.request.Request) -> Any:
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - the operator's URL
+            with urllib.request.urlopen(req, timeout=self.timeout,  # noqa: S310 - the operator's URL
+                                        context=self.ssl_context) as resp:
                 return json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as e:
             try:
@@ -78,5 +92,11 @@ class TaskApiClient:
             except ValueError:
                 message = ""
             raise XComError(f"task API {e.code}: {message or e.reason}", e.code) from None
-        except (urllib.error.URLError, OSError) as e:  # refused, reset, timed out
+        except urllib.error.URLError as e:
+            if isinstance(e.reason, ssl.SSLCertVerificationError):  # not the operator: never retried
+                raise XComError(f"task API certificate not trusted: {e.reason.verify_message}", untrusted=True) from None
+            raise XComError(f"task API unreachable: {e.reason}") from None
+        except ssl.SSLCertVerificationError as e:
+            raise XComError(f"task API certificate not trusted: {e.verify_message}", untrusted=True) from None
+        except OSError as e:  # refused, reset, timed out
             raise XComError(f"task API unreachable: {getattr(e, 'reason', e)}") from None

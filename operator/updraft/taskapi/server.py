@@ -1,6 +1,8 @@
 """The task API (aiohttp): task pods push and pull XCom here, authenticated by their pod's token.
 It runs inside the operator process and is the only endpoint task pods may reach (their
-NetworkPolicy says so); they hold no Kubernetes credentials.
+NetworkPolicy says so); they hold no Kubernetes credentials. It speaks HTTPS (TLS 1.2+) with the
+chart's or cert-manager's certificate, which task pods verify against the CA the operator mounts
+into them (podspec/trust.py).
 
     GET  /v1/namespaces/{ns}/runs/{run}/xcom/{task}/{key}   -> {"value": ...} | 404
     POST /v1/namespaces/{ns}/runs/{run}/xcom/{task}/{key}   {"value": ...}   (own task only)
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -182,9 +185,12 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
     return app
 
 
-async def start(kube: Kube, key: bytes, port: int, host: str = "0.0.0.0") -> web.AppRunner:
+async def start(kube: Kube, key: bytes, port: int, host: str = "0.0.0.0",
+                ssl_context: ssl.SSLContext | None = None) -> web.AppRunner:
+    """Serve the task API; HTTPS (TLS 1.2+, see updraft.tls) when `ssl_context` is given, which
+    the operator does unless plain HTTP was chosen explicitly (Settings.task_api_plain_http)."""
     runner = web.AppRunner(build_app(kube, key), access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("task API listening on %s:%d", host, port)
+    await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
+    log.info("task API listening on %s:%d (%s)", host, port, "HTTPS" if ssl_context else "plain HTTP")
     return runner

@@ -9,7 +9,8 @@ import pytest
 
 from updraft.cli import main
 
-BASE = ["api", "serve", "--region", "us-east-1", "--account-id", "123456789012"]
+BASE = ["api", "serve", "--region", "us-east-1", "--account-id", "123456789012", "--plain-http"]
+NO_TLS = ["api", "serve", "--region", "us-east-1", "--account-id", "123456789012", "--insecure-no-auth"]
 
 
 @pytest.mark.parametrize("extra,fragment", [
@@ -32,6 +33,18 @@ def test_bad_settings_exit_2_with_a_message(extra, fragment, capsys):
 def test_region_and_account_must_fit_the_arn(args, fragment, capsys):
     assert main(args) == 2
     assert fragment in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra,fragment", [
+    ([], "--tls-cert FILE --tls-key FILE are required (or --plain-http"),
+    (["--tls-cert", "c.pem"], "go together"),
+    (["--tls-cert", "c.pem", "--tls-key", "k.pem", "--plain-http"], "not both"),
+    (["--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"], "/nonexistent/c.pem"),
+])
+def test_tls_or_plain_http_is_chosen_explicitly(extra, fragment, capsys):
+    assert main(NO_TLS + extra) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
 
 
 def test_a_broken_policy_stops_start_up_naming_the_key(tmp_path, capsys):

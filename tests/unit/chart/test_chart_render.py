@@ -73,7 +73,7 @@ def test_operator_settings_reach_the_environment():
     assert json.loads(env["UPDRAFT_RUNNER_ENV"]) == {"AWS_ENDPOINT_URL": "http://moto:5000"}
     assert env["UPDRAFT_POD_CLEANUP_DELAY_SECONDS"] == "42"
     assert env["UPDRAFT_RUNNER_IMAGE"] == "updraft/runner:9.9"
-    assert env["UPDRAFT_TASK_API_URL"] == "http://updraft-operator.updraft-system.svc:8081"
+    assert env["UPDRAFT_TASK_API_URL"] == "https://updraft-operator.updraft-system.svc:8081"
     # the task pods' NetworkPolicy admits exactly the operator pods' labels
     operator = find(docs, "Deployment", "updraft-operator")[0]
     assert json.loads(env["UPDRAFT_OPERATOR_POD_LABELS"]) == operator["spec"]["selector"]["matchLabels"]
@@ -164,8 +164,8 @@ def test_an_existing_task_api_key_secret_replaces_the_generated_one():
 def test_api_metrics_port_zero_leaves_the_port_out():
     docs = render("--set", "api.metricsPort=0", "--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
     api = find(docs, "Deployment", "updraft-api")[0]["spec"]["template"]["spec"]["containers"][0]
-    assert [p["name"] for p in api["ports"]] == ["http"] and "--metrics-port=0" in api["args"]
-    assert [p["name"] for p in find(docs, "Service", "updraft-api")[0]["spec"]["ports"]] == ["http"]
+    assert [p["name"] for p in api["ports"]] == ["https"] and "--metrics-port=0" in api["args"]
+    assert [p["name"] for p in find(docs, "Service", "updraft-api")[0]["spec"]["ports"]] == ["https"]
     assert [m["metadata"]["name"] for m in find(docs, "ServiceMonitor")] == ["updraft-operator"]
 
 

@@ -153,3 +153,19 @@ async def test_a_cleaned_up_run_is_marked_finalized_and_needs_no_loop(kube: Fake
     run = await kube.get("WorkflowRun", "w-run", NS)
     assert decision is not None and decision.done and kube.of("Pod") == []
     assert run["status"]["finalized"] is True and not _needs_loop(status=run["status"])
+
+
+async def test_task_pods_get_the_task_apis_ca_when_it_speaks_https(kube: FakeKube, clock: Clock) -> None:
+    from dataclasses import replace
+
+    from updraft.podspec.trust import CA_FILE_ENV
+
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    _, post = recorder()
+    ctx = replace(context(kube, clock, task_api_url="https://updraft-operator.updraft-system.svc:8081"),
+                  task_api_ca_pem="-----BEGIN CERTIFICATE-----\n")
+    await reconcile_run(ctx, NS, "w-run", post)
+    (pod,) = kube.of("Pod")
+    assert pod["metadata"]["annotations"][names.ANNOTATION_TASK_API_CA] == "-----BEGIN CERTIFICATE-----\n"
+    assert CA_FILE_ENV in {e["name"] for e in pod["spec"]["containers"][0]["env"]}

@@ -27,7 +27,9 @@ DNS_RULE = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadat
 API_RULE = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "updraft-system"}},
                     "podSelector": {"matchLabels": {"app.kubernetes.io/name": "updraft-operator"}}}],
             "ports": [{"port": 8081, "protocol": "TCP"}]}
-ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
+# the metadata service is cut out of every block, whatever the rule
+ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}},
+            {"ipBlock": {"cidr": "::/0", "except": ["fd00:ec2::254/128"]}}]
 
 
 def test_service_account_golden() -> None:
