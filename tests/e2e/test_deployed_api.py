@@ -106,7 +106,8 @@ async def test_boto3_through_the_chart_runs_a_workflow(api: object, tmp_path: An
     container = deploy["spec"]["template"]["spec"]["containers"][0]
     args = [str(a) for a in container.get("args", [])]
     region, namespace = _arg(args, "--region", "us-east-1"), _arg(args, "--namespace", "default")
-    secret_name = next(v["secret"]["secretName"] for v in deploy["spec"]["template"]["spec"]["volumes"] if "secret" in v)
+    secret_name = next(v["secret"]["secretName"] for v in deploy["spec"]["template"]["spec"]["volumes"]
+                       if v["name"] == "credentials")
     secret = await kube.get("Secret", secret_name, SYSTEM)
     keys = json.loads(base64.b64decode(secret["data"]["credentials.json"]))
     key_id = next(k for k, v in keys.items() if "policies" not in v)
