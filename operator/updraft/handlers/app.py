@@ -203,6 +203,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     """Run until stopped. Handlers see `Context` through kopf's memo."""
     import boto3
 
+    from updraft import cloudlogs
     from updraft.k8s.resources import Kube, connect
 
     import secrets
@@ -212,7 +213,8 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     api = await connect(kubeconfig)
     key = settings.task_api_key.encode() if settings.task_api_key else secrets.token_bytes(32)
     ctx = Context(settings=settings, kube=Kube(api), task_api_key=key,
-                  s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+                  s3_client_factory=lambda: boto3.client("s3", region_name=settings.region),
+                  logs_client_factory=lambda: cloudlogs.client(settings.region))
     metrics.register_operator_series()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)

@@ -19,6 +19,7 @@ from updraft.model.run import WorkflowRun, choose_version
 from updraft.model.states import RunState, TriggerMode
 from updraft.model.workflow import Workflow
 from updraft.plan.admission import is_admitted
+from updraft.plan.logs import effective_log_group
 from updraft.podspec.build import PodInputs, build_pod
 from updraft.taskapi.tokens import Attempt, token
 from updraft.versions import Loaded
@@ -77,7 +78,8 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
         extra["maxActiveRuns"] = loaded.graph.max_active_runs
     if decision.done:
         extra["finalized"] = True  # its pods are cleaned up: no loop for it after a restart
-    new_status = {**decision.status.to_dict(run.workflow, name), **extra}
+    workflow_id = names.workflow_id(workflow.api_name, workflow.uid) if workflow is not None else run.workflow
+    new_status = {**decision.status.to_dict(workflow_id, name), **extra}
     if any(run.status.get(k) != v for k, v in new_status.items()):
         await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
         _record(run.workflow, run.run_type, run.status, new_status, pods)
@@ -121,13 +123,24 @@ async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded
         role_arn=workflow.role_arn, region=s.region, logical_date=view.effective_logical_date,
         # the workflow's own variables, then the operator-wide ones (which win); neither may
         # override the identity and runner variables build_pod sets
-        extra_env={**workflow.environment, **s.runner_env}, resources=s.runner_resources,
+        extra_env={**workflow.environment, **s.runner_env, **_log_env(ctx, run, workflow, action)},
+        resources=s.runner_resources,
         task_api_url=s.task_api_url, token_secret=token_secret, definition_configmap=loaded.definition_configmap,
         params_json=json.dumps(dict(run.override_parameters)),
         first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
         node_selector=s.runner_node_selector, tolerations=s.runner_tolerations, affinity=s.runner_affinity,
         command=tuple(s.runner_command)))
     await ctx.kube.create(body, run.namespace)
+
+
+def _log_env(ctx: Context, run: WorkflowRun, workflow: Workflow, action: CreatePod) -> dict[str, str]:
+    """Where the attempt's runner ships its log (nothing when logs stay on the pods)."""
+    workflow_id = names.workflow_id(workflow.api_name, workflow.uid)
+    group = effective_log_group(workflow.spec, workflow_id, ctx.settings.logs_backend)
+    if group is None:
+        return {}
+    return {names.ENV_LOG_GROUP: group,
+            names.ENV_LOG_STREAM: names.log_stream(workflow_id, run.name, action.task_id, action.attempt)}
 
 
 async def _token_secret(ctx: Context, run: WorkflowRun, pod: str, task_id: str, attempt: int) -> str:

@@ -13,10 +13,10 @@ ROOT = Path(__file__).parents[3] / "operator" / "updraft"
 PURE = ["model", "definition", "schedule", "engine", "podspec", "isolation", "quota", "plan", "guards", "remote"]
 # pure modules inside the adapter layers (their docstrings say so)
 PURE_MODULES = ["arns.py", "api/views.py", "api/requests.py", "api/pagination.py",
-                "leader/election.py", "taskapi/tokens.py"]
+                "leader/election.py", "taskapi/tokens.py", "runner/batches.py"]
 FORBIDDEN_MODULES = {"kopf", "kubernetes", "kubernetes_asyncio", "aiohttp", "prometheus_client", "requests",
                      "boto3", "botocore", "urllib3", "socket", "subprocess", "updraft.k8s", "updraft.handlers",
-                     "updraft.metrics", "updraft.versions", "updraft.sources", "updraft.errors", "updraft.taskapi.server",
+                     "updraft.metrics", "updraft.cloudlogs", "updraft.versions", "updraft.sources", "updraft.errors", "updraft.taskapi.server",
                      "updraft.taskapi.store", "updraft.api.server", "updraft.api.service"}
 CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
                ("time", "time"), ("time", "monotonic"), ("time", "sleep")}
