@@ -167,6 +167,18 @@ class Kube:
         except NotFound:
             return False
 
+    async def pod_log(self, name: str, namespace: str, limit_bytes: int = 1_048_576) -> str:
+        """A pod's (first container's) log, at most `limit_bytes` from its start."""
+        try:
+            data = await self.api.call_api(
+                KINDS["Pod"].path(namespace, name, "log"), "GET", query_params=[("limitBytes", limit_bytes)],
+                header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"],
+                response_types_map={200: "str"}, _return_http_data_only=True, _preload_content=False)
+        except ApiException as e:
+            raise _error(e) from None
+        raw = await data.read()
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
     async def exists_kind(self, kind: str) -> bool:
         """Whether the API serves `kind` (e.g. SecurityGroupPolicy only with the AWS VPC CNI)."""
         k = KINDS[kind]
