@@ -1,6 +1,6 @@
 """Subcommands of the `updraft` CLI. Each module exposes `register(subparsers)`; the parser it
 adds sets `run=<function(args) -> exit code>` as its default."""
 
-from updraft.commands import api, operator, run, schedule, validate, workflow
+from updraft.commands import api, logs, operator, run, schedule, validate, workflow
 
-COMMANDS = [validate.register, schedule.register, workflow.register, run.register, operator.register, api.register]
+COMMANDS = [validate.register, schedule.register, workflow.register, run.register, logs.register, operator.register, api.register]

@@ -102,3 +102,17 @@ def test_one_format_every_line_tagged_and_no_noise(monkeypatch: pytest.MonkeyPat
     assert all(" workflow=wf run=run-1 task=t attempt=2 - " in l and l.startswith("[2") for l in lines)
     assert [l.split(" - ", 1)[1] for l in lines] == ["the task's own line", "printed by the task", "to stderr", "partial"]
     assert "{stdout}" in lines[1] and "{stderr}" in lines[2]
+
+
+def test_the_cli_finds_a_runs_workflow_and_says_where_lines_come_from() -> None:
+    from updraft.remote import logs as cli
+
+    workflows = [{"Name": "etl"}, {"Name": "etl-daily"}, {"Name": "Daily_ETL"}]
+    assert [w["Name"] for w in cli.workflows_of_run("etl-daily-m-0123456789ab", workflows)] == ["etl-daily"]
+    assert [w["Name"] for w in cli.workflows_of_run("etl-s-202603010630", workflows)] == ["etl"]
+    folded = names.manual_run_name(names.workflow_object_name("Daily_ETL"), "k")
+    assert [w["Name"] for w in cli.workflows_of_run(folded, workflows)] == ["Daily_ETL"]
+    line = cli.source_line("load", {"Source": "cloudwatch", "Attempt": 2, "LogGroup": "/g/", "LogStream": "s",
+                                    "Reason": "every line was shipped"})
+    assert line == "# load attempt 2: cloudwatch /g/s (every line was shipped)"
+    assert cli.prefixed("load", ["a"], many=True) == ["load | a"] and cli.prefixed("load", ["a"], many=False) == ["a"]
