@@ -153,3 +153,22 @@ async def test_a_cleaned_up_run_is_marked_finalized_and_needs_no_loop(kube: Fake
     run = await kube.get("WorkflowRun", "w-run", NS)
     assert decision is not None and decision.done and kube.of("Pod") == []
     assert run["status"]["finalized"] is True and not _needs_loop(status=run["status"])
+
+
+async def test_a_task_pod_is_told_where_to_ship_its_log_and_the_status_names_the_stream(
+        kube: FakeKube, clock: Clock) -> None:
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    _, post = recorder()
+    await reconcile_run(context(kube, clock, logs_backend="cloudwatch"), NS, "w-run", post)
+    workflow = await kube.get("Workflow", "w", NS)
+    wid = names.workflow_id("w", workflow["metadata"]["uid"])
+    env = {e["name"]: e.get("value") for e in kube.of("Pod")[0]["spec"]["containers"][0]["env"]}
+    stream = f"workflow_id={wid}/run_id=w-run/task_id=t0/attempt=1.log"
+    assert (env[names.ENV_LOG_GROUP], env[names.ENV_LOG_STREAM]) == (f"/aws/mwaa-serverless/{wid}/", stream)
+    run = await kube.get("WorkflowRun", "w-run", NS)
+    assert run["status"]["taskInstances"][0]["logStream"] == stream
+    await start(kube, "w", "w-run2")
+    await reconcile_run(context(kube, clock, logs_backend="none"), NS, "w-run2", post)
+    pod = next(p for p in kube.of("Pod") if p["metadata"]["name"].startswith("w-run2"))
+    assert names.ENV_LOG_GROUP not in {e["name"] for e in pod["spec"]["containers"][0]["env"]}
