@@ -69,8 +69,9 @@ def _error(e: Exception) -> tuple[str, bool]:
 class LogShipper:
     def __init__(self, group: str, stream: str, client_factory: Callable[[], Any] = default_client, *,
                  interval: float = 2.0, flush_bytes: int = 512 * 1024, max_buffer_bytes: int = 8 * 1024 * 1024,
-                 clock: Callable[[], float] = time.time) -> None:
+                 first_send_after: float | None = None, clock: Callable[[], float] = time.time) -> None:
         self.group, self.stream = group, stream
+        self.first_send_after = interval if first_send_after is None else first_send_after
         self.client_factory, self.interval, self.clock = client_factory, interval, clock
         self.flush_bytes, self.max_buffer_bytes = flush_bytes, max_buffer_bytes
         self._lock = threading.Condition()
@@ -140,11 +141,13 @@ class LogShipper:
 
     # -- the sender thread --------------------------------------------------------------------
     def _run(self) -> None:
+        delay = self.first_send_after  # may be longer: the task's own start-up has the CPU first
         while True:
             with self._lock:
                 if not self._closing and self._buffered_bytes < self.flush_bytes:
-                    self._lock.wait(self.interval)
+                    self._lock.wait(delay)
                 closing = self._closing
+            delay = self.interval
             self._send_all()
             if closing:
                 return
