@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -27,6 +28,7 @@ from updraft.versions import Loaded
 log = logging.getLogger("updraft.runs")
 NOT_VALIDATED_YET = timedelta(seconds=2)
 ACTION_RETRY = timedelta(seconds=10)
+LOG_TAIL_LINES, LOG_TAIL_BYTES = 50, 1000  # of a killed attempt's pod log, into its error
 PostEvent = Callable[[Any, str, str, str], None]
 
 
@@ -69,6 +71,7 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
                    run_type="scheduled" if run.is_scheduled else "manual", logical_date=run.logical_date)
     pods = [observe(p) for p in await ctx.kube.list("Pod", namespace, names.run_selector(name))]
     decision = reconcile(view, loaded.graph if loaded else None, pods, now, ctx.engine_settings)
+    decision = await _with_log_tails(ctx, namespace, status, decision, pods)
 
     failed = await _apply_actions(ctx, run, workflow, loaded, view, decision, post_event)
     extra: dict[str, Any] = {"runId": name, "observedGeneration": run.generation}
@@ -88,6 +91,30 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
         requeue = now + ACTION_RETRY
         return Decision(decision.status, decision.actions, min(decision.requeue_at or requeue, requeue), False)
     return decision
+
+
+async def _with_log_tails(ctx: Context, namespace: str, before: RunStatus, decision: Decision,
+                          pods: list[ObservedPod]) -> Decision:
+    """An attempt killed before its runner could report (OOM, a deadline: no termination message)
+    gets the last lines of its pod's log in its error, while the pod still exists: the stream (or
+    the pod, soon deleted) may not hold them."""
+    by_name = {p.name: p for p in pods}
+    status = decision.status
+    for tid, ti in decision.status.tasks.items():
+        old = before.tasks.get(tid)
+        pod = by_name.get(ti.pod_name or "")
+        if (pod is None or pod.phase != "Failed" or pod.outcome is not None or pod.deleted or not ti.error
+                or (old is not None and (old.status, old.attempt) == (ti.status, ti.attempt))):
+            continue
+        try:
+            tail = await ctx.kube.pod_log(pod.name, namespace, limit_bytes=LOG_TAIL_BYTES * 8, tail_lines=LOG_TAIL_LINES)
+        except KubeError as e:
+            log.info("the log tail of pod %s/%s could not be read: %s", namespace, pod.name, e)
+            continue
+        if tail.strip():
+            status = status.with_task(replace(ti, error=f"{ti.error}\n--- the last lines of its log ---\n"
+                                                        f"{tail.strip()[-LOG_TAIL_BYTES:]}"))
+    return replace(decision, status=status) if status is not decision.status else decision
 
 
 async def _apply_actions(ctx: Context, run: WorkflowRun, workflow: Workflow | None, loaded: Loaded | None,

@@ -167,11 +167,15 @@ class Kube:
         except NotFound:
             return False
 
-    async def pod_log(self, name: str, namespace: str, limit_bytes: int = 1_048_576) -> str:
-        """A pod's (first container's) log, at most `limit_bytes` from its start."""
+    async def pod_log(self, name: str, namespace: str, limit_bytes: int = 1_048_576, tail_lines: int | None = None) -> str:
+        """A pod's (first container's) log: at most `limit_bytes`, from its start, or of its last
+        `tail_lines` lines."""
+        query: list[tuple[str, Any]] = [("limitBytes", limit_bytes)]
+        if tail_lines is not None:
+            query.append(("tailLines", tail_lines))
         try:
             data = await self.api.call_api(
-                KINDS["Pod"].path(namespace, name, "log"), "GET", query_params=[("limitBytes", limit_bytes)],
+                KINDS["Pod"].path(namespace, name, "log"), "GET", query_params=query,
                 header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"],
                 response_types_map={200: "str"}, _return_http_data_only=True, _preload_content=False)
         except ApiException as e:
