@@ -19,7 +19,7 @@ TERMINATION_LOG = os.environ.get("UPDRAFT_TERMINATION_LOG", "/dev/termination-lo
 
 
 FLUSH_TIMEOUT_S = 10.0  # how long the last lines may take to reach CloudWatch Logs at exit
-FIRST_SEND_S = 2.0  # the first batch (and the logs client) after this long; then every 2 s
+FIRST_SEND_S = 2.0  # the first batch after this long, and not before the task's execute began; then every 2 s
 
 
 def _report(doc: Mapping[str, object]) -> None:
@@ -49,7 +49,8 @@ def _start_shipper(env: Mapping[str, str]) -> LogShipper | None:
     group, stream = env.get(names.ENV_LOG_GROUP), env.get(names.ENV_LOG_STREAM)
     if not group or not stream:
         return None
-    return LogShipper(group, stream, first_send_after=float(env.get("UPDRAFT_LOG_FIRST_SEND_S", FIRST_SEND_S))).start()
+    return LogShipper(group, stream, first_send_after=float(env.get("UPDRAFT_LOG_FIRST_SEND_S", FIRST_SEND_S)),
+                      ready=lambda: timing.reached("execute")).start()
 
 
 def _airflow_as_library() -> None:

@@ -9,6 +9,10 @@ one attempt into it). Shipping never changes the task's outcome: `close` waits a
 returns a ShipReport (SHIPPED, PARTIAL or FAILED, with the reason), which the runner puts in its
 termination message for the operator.
 
+Nothing is sent (and the logs client, about half a second of CPU, is not made) before `ready()`
+says so: the runner holds the first send until the task's `execute` has begun, so that shipping
+does not slow the task's start; lines wait in the buffer meanwhile.
+
 Errors that will not go away (access denied, a missing group, a refused request) stop shipping at
 once; others (the endpoint unreachable, throttling, 5xx) are retried on the next tick while the
 buffer holds.
@@ -29,6 +33,7 @@ PERMANENT_CODES = frozenset({"AccessDeniedException", "ResourceNotFoundException
                              "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException",
                              "DataAlreadyAcceptedException", "UnauthorizedOperation"})
 MAX_REASON = 300
+READY_POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,9 @@ def _error(e: Exception) -> tuple[str, bool]:
 class LogShipper:
     def __init__(self, group: str, stream: str, client_factory: Callable[[], Any] = default_client, *,
                  interval: float = 2.0, flush_bytes: int = 512 * 1024, max_buffer_bytes: int = 8 * 1024 * 1024,
-                 first_send_after: float | None = None, clock: Callable[[], float] = time.time) -> None:
-        self.group, self.stream = group, stream
+                 first_send_after: float | None = None, ready: Callable[[], bool] = lambda: True,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.group, self.stream, self.ready = group, stream, ready
         self.first_send_after = interval if first_send_after is None else first_send_after
         self.client_factory, self.interval, self.clock = client_factory, interval, clock
         self.flush_bytes, self.max_buffer_bytes = flush_bytes, max_buffer_bytes
@@ -141,12 +147,15 @@ class LogShipper:
 
     # -- the sender thread --------------------------------------------------------------------
     def _run(self) -> None:
-        delay = self.first_send_after  # may be longer: the task's own start-up has the CPU first
+        delay = self.first_send_after
         while True:
             with self._lock:
-                if not self._closing and self._buffered_bytes < self.flush_bytes:
+                if not self._closing and (self._buffered_bytes < self.flush_bytes or not self.ready()):
                     self._lock.wait(delay)
                 closing = self._closing
+            if not closing and not self.ready():
+                delay = READY_POLL_S  # lines wait in the buffer (bounded) until the task has started
+                continue
             delay = self.interval
             self._send_all()
             if closing:
