@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -184,3 +185,21 @@ def test_an_unreachable_logs_endpoint_leaves_the_task_successful(tmp_path: Path)
     assert report["state"] == "success" and report["logs"]["status"] == LogStatus.FAILED
     assert "Could not connect" in report["logs"]["reason"]
     assert "the log was not fully shipped to CloudWatch Logs (FAILED" in proc.stdout
+
+
+def test_nothing_is_sent_before_the_task_has_started(logs: Any) -> None:
+    started = threading.Event()
+    made: list[int] = []
+
+    def factory() -> Any:
+        made.append(1)
+        return logs
+
+    shipper = LogShipper(GROUP, "start", factory, interval=0.05, ready=started.is_set).start()
+    shipper.add("while Airflow loads")
+    time.sleep(0.5)  # many ticks: none may send, nor make the client
+    assert made == [] and not logs.describe_log_streams(logGroupName=GROUP)["logStreams"]
+    started.set()
+    report = shipper.close()
+    assert (report.status, report.sent, made) == (LogStatus.SHIPPED, 1, [1])
+    assert _messages(logs, "start") == ["while Airflow loads"]
