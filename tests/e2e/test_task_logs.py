@@ -79,8 +79,14 @@ async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_nam
     try:
         workflow_id = arn.rsplit("/", 1)[1]
         group = names.default_log_group(workflow_id)
-        run_id = mwaa.start_workflow_run(WorkflowArn=arn)["RunId"]
         deadline = time.monotonic() + 240
+        while True:  # the operator may not have made the first version yet
+            try:
+                run_id = mwaa.start_workflow_run(WorkflowArn=arn)["RunId"]
+                break
+            except mwaa.exceptions.ConflictException:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(1)
         while True:
             run = mwaa.get_workflow_run(WorkflowArn=arn, RunId=run_id)["RunDetail"]
             if run["RunState"] in FINAL or time.monotonic() > deadline:
