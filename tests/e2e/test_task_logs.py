@@ -45,8 +45,10 @@ async def _api(kube: Any) -> tuple[str, str, str, str]:
     deploy = await kube._call("GET", f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/updraft-api")
     args = [str(a) for a in deploy["spec"]["template"]["spec"]["containers"][0].get("args", [])]
     region = next((args[i + 1] for i, a in enumerate(args) if a == "--region" and i + 1 < len(args)), "us-east-1")
-    secret_name = next(v["secret"]["secretName"] for v in deploy["spec"]["template"]["spec"]["volumes"] if "secret" in v)
-    keys = json.loads(base64.b64decode((await kube.get("Secret", secret_name, SYSTEM))["data"]["credentials.json"]))
+    secrets = [await kube.get("Secret", v["secret"]["secretName"], SYSTEM)
+               for v in deploy["spec"]["template"]["spec"]["volumes"] if "secret" in v]
+    data = next(s["data"] for s in secrets if "credentials.json" in (s.get("data") or {}))
+    keys = json.loads(base64.b64decode(data["credentials.json"]))
     key_id = next(k for k, v in keys.items() if "policies" not in v)
     svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-api")
     port = next(p["port"] for p in svc["spec"]["ports"] if p["name"] in ("http", "api"))
