@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Docker path: a kind cluster with the same images (built with `docker build` from the same
 # Dockerfiles, on the public Python base) and the same CRDs/chart as the local harness, then a
-# run of examples/01-hello to SUCCESS (it needs no AWS).
+# run of examples/01-hello to SUCCESS (it needs no AWS; task logs stay on the pods: logs.backend none).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 for tool in docker kind kubectl helm; do
@@ -14,6 +14,7 @@ kind load docker-image --name updraft updraft.local/operator:dev updraft.local/r
 helm --kube-context kind-updraft upgrade --install updraft charts/updraft -n updraft-system --create-namespace \
   --set image.repository=updraft.local/operator --set image.tag=dev --set image.pullPolicy=Never \
   --set runner.image.repository=updraft.local/runner --set runner.image.tag=dev --set runner.image.pullPolicy=Never \
+  --set logs.backend=none \
   --wait
 run=$(KUBECTL="kubectl --context kind-updraft" bash hack/hello-run.sh | tail -1)
 cat <<EOF

@@ -8,7 +8,6 @@ re-created workflow gets a new ARN, as in AWS."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -23,11 +22,16 @@ _ARN = re.compile(r"arn:(aws(?:-(?:cn|us-gov|iso|iso-b|iso-e|iso-f))?):airflow-s
 
 
 def arn_suffix(uid: str) -> str:
-    return hashlib.sha256(uid.encode()).hexdigest()[:10]
+    return names.workflow_id("", uid)[1:]
 
 
 def workflow_arn(region: str, account: str, name: str, uid: str) -> str:
-    return f"arn:aws:airflow-serverless:{region}:{account}:workflow/{name}-{arn_suffix(uid)}"
+    return f"arn:aws:airflow-serverless:{region}:{account}:workflow/{names.workflow_id(name, uid)}"
+
+
+def workflow_id_of(workflow: Mapping[str, Any]) -> str:
+    """The workflow id inside its ARN (log group and stream names use it)."""
+    return names.workflow_id(api_name(workflow), workflow["metadata"]["uid"])
 
 
 def api_name(workflow: Mapping[str, Any]) -> str:

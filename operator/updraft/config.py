@@ -13,6 +13,7 @@ from updraft.isolation.forbidden import Forbidden
 from updraft.podspec import placement
 
 from updraft.definition.limits import Limits
+from updraft.model.states import LogBackend
 from updraft.quota.limits import Quotas
 
 class ConfigError(ValueError):
@@ -51,6 +52,11 @@ class Settings:
     max_concurrent_runs: int = 100
     max_active_runs_limit: int = 20
     pod_cleanup_delay_s: int = 300
+    # Task logs (the chart's logs.*): cloudwatch (each task pod ships its log under the workflow
+    # role; the operator makes the default groups) or none (logs stay on the pods)
+    logs_backend: str = "none"
+    logs_retention_days: int = 30  # of the default groups the operator creates (0: never expire)
+    failed_pod_retention_s: int = 86400  # logs.backend none: a failed run's pods are kept this long
     run_history_limit: int = 100  # finished runs kept per workflow (a Workflow's spec.runHistoryLimit wins)
     run_max_age_days: int = 30  # finished runs older than this are deleted
     schedule_starting_deadline_s: int = 300
@@ -161,12 +167,18 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         check_default_egress(egress, "UPDRAFT_DEFAULT_EGRESS", blocks)
     except ValueError as e:
         raise ConfigError(f"UPDRAFT_APISERVER_CIDRS / UPDRAFT_DEFAULT_EGRESS: {e}") from None
+    backend = env.get("UPDRAFT_LOGS_BACKEND") or d.logs_backend
+    if backend not in LogBackend.ALL:
+        raise ConfigError(f"UPDRAFT_LOGS_BACKEND={backend!r}: expected one of {', '.join(LogBackend.ALL)}")
     settings = Settings(
         task_api_tls_cert=env.get("UPDRAFT_TASK_API_TLS_CERT", ""),
         task_api_tls_key=env.get("UPDRAFT_TASK_API_TLS_KEY", ""),
         task_api_ca_file=env.get("UPDRAFT_TASK_API_CA_FILE", ""),
         task_api_plain_http=_bool(env, "UPDRAFT_TASK_API_PLAIN_HTTP", False),
         apiserver_cidrs=tuple(cidrs), apiserver_ports=tuple(ports),
+        logs_backend=backend,
+        logs_retention_days=_int(env, "UPDRAFT_LOGS_RETENTION_DAYS", d.logs_retention_days),
+        failed_pod_retention_s=_int(env, "UPDRAFT_FAILED_POD_RETENTION_SECONDS", d.failed_pod_retention_s),
         runner_command=tuple(command),
         runner_node_selector=node_selector, runner_tolerations=tolerations, runner_affinity=affinity,
         namespace=env.get("UPDRAFT_WATCH_NAMESPACE") or None,

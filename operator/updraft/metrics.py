@@ -31,6 +31,8 @@ TASK_ATTEMPTS = Counter("updraft_task_attempts_total", "Task attempts by the sta
                         ["workflow", "state"])
 TASK_DURATION = Histogram("updraft_task_duration_seconds", "Duration of finished task attempts.", ["workflow"],
                           buckets=_DURATION_BUCKETS)
+TASK_LOGS = Counter("updraft_task_logs_total", "Finished task attempts by what became of their log in CloudWatch "
+                    "Logs (SHIPPED, PARTIAL, FAILED, INCOMPLETE).", ["workflow", "status"])
 TASK_RETRIES = Counter("updraft_task_retries_total", "Task attempts that failed and will be retried.", ["workflow"])
 SCHEDULE_DELAY = Histogram("updraft_schedule_delay_seconds", "From a scheduled fire time to its run's creation.",
                            ["workflow"], buckets=_LATENCY_BUCKETS)
@@ -108,6 +110,9 @@ def record_run_change(workflow: str, run_type: str, old: Mapping[str, Any], new:
     old_tasks = {t["taskId"]: t for t in old.get("taskInstances") or []}
     for t in new.get("taskInstances") or []:
         prev = old_tasks.get(t["taskId"], {})
+        if t.get("logStatus") and (t.get("logStatus"), t.get("attemptNumber"), t.get("rescheduleCount")) != (
+                prev.get("logStatus"), prev.get("attemptNumber"), prev.get("rescheduleCount")):
+            TASK_LOGS.labels(workflow, t["logStatus"]).inc()
         if t.get("status") == prev.get("status") and t.get("attemptNumber") == prev.get("attemptNumber"):
             continue
         if t.get("status") in TaskState.FINAL | {TaskState.UP_FOR_RETRY}:

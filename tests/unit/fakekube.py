@@ -48,6 +48,7 @@ class FakeKube:
         self._ids = itertools.count(1)
         self.kinds: set[str] = set()
         self.unreadable: set[str] = set()  # kinds the caller may not get (the chart's RBAC: Secrets)
+        self.pod_logs: dict[str, str] = {}  # pod name -> its log (pod_log)
 
     async def _check(self, verb: str, kind: str) -> None:
         await asyncio.sleep(0)
@@ -138,6 +139,12 @@ class FakeKube:
     async def delete(self, kind: str, name: str, namespace: str | None = None, grace_seconds: int | None = None) -> bool:
         await self._check("delete", kind)
         return self.objects.pop((kind, namespace or "", name), None) is not None
+
+    async def pod_log(self, name: str, namespace: str, limit_bytes: int = 1_048_576, tail_lines: int | None = None) -> str:
+        """What `pod_logs` holds for the pod (NotFound when the pod does not exist)."""
+        await self.get("Pod", name, namespace)
+        lines = self.pod_logs.get(name, "").splitlines(keepends=True)
+        return "".join(lines[-tail_lines:] if tail_lines else lines)[-limit_bytes:]
 
     async def exists_kind(self, kind: str) -> bool:
         return kind in self.kinds

@@ -49,6 +49,8 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from updraft import arns
 from updraft.api import audit, errors, model, policy, protocol, sigv4
+from updraft.api import logs as task_logs
+from updraft.api.logs import TaskLogs
 from updraft.api.credentials import Principal
 from updraft.api.errors import ApiError, FieldProblem
 from updraft.api.service import Service
@@ -107,8 +109,10 @@ async def aws_shaped_refusals(request: web.Request, handler: Callable[[web.Reque
 
 
 class ApiServer:
-    def __init__(self, service: Service, config: ServerConfig, audit_log: audit.AuditLog) -> None:
+    def __init__(self, service: Service, config: ServerConfig, audit_log: audit.AuditLog,
+                 task_logs: TaskLogs | None = None) -> None:
         self.service, self.config, self.audit_log = service, config, audit_log
+        self.task_logs = task_logs or TaskLogs(service)
         self.limiter = RateLimiter(config.rate_per_second, config.burst)
         self.unauthenticated = RateLimiter(config.unauthenticated_rate_per_second, config.unauthenticated_burst)
         self.audit_limiter = RateLimiter(config.audit_unauthenticated_per_second, config.audit_unauthenticated_burst)
@@ -121,6 +125,7 @@ class ApiServer:
         app = web.Application(client_max_size=protocol.MAX_BODY + 1, middlewares=[aws_shaped_refusals])
         app.router.add_post("/", self.handle)
         app.router.add_get("/healthz", self.healthz)
+        app.router.add_get(task_logs.PATH, self.handle_logs)
         return app
 
     async def healthz(self, request: web.Request) -> web.Response:
@@ -327,11 +332,54 @@ class ApiServer:
             API_REQUEST_DURATION.labels(operation).observe(time.monotonic() - started)
             self._audit(request, request_id, operation, principal, params, result, error, dict(session))
 
+    async def handle_logs(self, request: web.Request) -> web.Response:
+        """The logs endpoint (api/logs.py): authenticated and throttled as every request, authorized
+        as GetTaskInstance on the workflow, audited as GetTaskInstanceLog."""
+        started, request_id, operation = time.monotonic(), str(uuid.uuid4()), task_logs.OPERATION
+        principal: Principal | None = None
+        params: dict[str, Any] = {}
+        status, code, error, payload = 200, "OK", None, b""
+        try:
+            client = self._client_ip(request) or "unknown"
+            try:
+                presented = self._refuse_early(request)
+                principal = self._check_signature(request, presented, await self._read_body(request))
+            except (sigv4.AuthError, ApiError):
+                principal = None
+                if self.unauthenticated.take(client, time.monotonic()) > 0:
+                    raise errors.throttled(1.0) from None
+                raise
+            wait = self.limiter.take(principal.arn if presented is not None else client, time.monotonic())
+            if wait > 0:
+                raise errors.throttled(wait)
+            params = task_logs.parse_query(request.query)
+            await self._authorize(request, task_logs.AUTHORIZED_AS, params, principal)
+            try:
+                result = await asyncio.wait_for(self.task_logs.read(params), self.config.operation_timeout_s)
+            except asyncio.TimeoutError:
+                raise errors.timeout(f"the log was not read within {self.config.operation_timeout_s:g} seconds") from None
+            payload = json.dumps(result, separators=(",", ":")).encode()
+        except sigv4.AuthError as e:
+            status, code, error = e.status, e.code, {"__type": e.code, "message": e.message}
+        except ApiError as e:
+            status, code, error = e.status, e.code, e.body()
+        except Exception:  # never a stack trace to the caller; the log keeps it
+            log.exception("%s failed (request %s)", operation, request_id)
+            e2 = errors.internal()
+            status, code, error = e2.status, e2.code, e2.body()
+        if error is not None:
+            payload = json.dumps(error, separators=(",", ":")).encode()
+        API_REQUESTS.labels(operation, code).inc()
+        API_REQUEST_DURATION.labels(operation).observe(time.monotonic() - started)
+        self._audit(request, request_id, operation, principal, params, None, error)
+        return web.Response(status=status, body=payload, content_type="application/json",
+                            headers={"x-amzn-RequestId": request_id})
+
     def _audit(self, request: web.Request, request_id: str, operation: str, principal: Principal | None,
                params: Mapping[str, Any], result: Mapping[str, Any] | None, error: Mapping[str, Any] | None,
                session: dict[str, Any] | None = None) -> None:
         shapes = model.raw_shapes()
-        om = model.operation(operation) if operation != "unknown" else None
+        om = model.operation(operation) if operation in model.operation_names() else None
         request_parameters = response = None
         if om is not None and params and om.input_shape is not None:
             request_parameters = audit.trail_value(shapes, om.input_shape.name, params)

@@ -123,6 +123,10 @@ class Service:
             raise errors.not_found(errors.RUN, run_id, f"Run {run_id} of workflow {self.arn(workflow)} was not found.")
         return run
 
+    async def run_of(self, workflow: Obj, run_id: str) -> Obj:
+        """The run `run_id` of the workflow (ResourceNotFoundException if none); api/logs.py uses it."""
+        return await self._run(workflow, run_id)
+
     async def _operators(self, workflow: Obj, version_id: str | None) -> dict[str, str]:
         """Task id -> operator class name, from the version's stored graph ({} if it is gone)."""
         if not version_id:

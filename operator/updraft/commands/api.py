@@ -151,8 +151,9 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
     import boto3
     from aiohttp import web
 
-    from updraft import metrics
+    from updraft import cloudlogs, metrics
     from updraft.api.audit import AuditLog
+    from updraft.api.logs import TaskLogs
     from updraft.api.pagination import PageTokens
     from updraft.api.server import RUNNER_OPTIONS, ApiServer, ServerConfig
     from updraft.api.service import Service, ServiceConfig
@@ -174,7 +175,8 @@ async def _serve(args: argparse.Namespace, credentials: object, key_material: by
                                              credentials=credentials,  # type: ignore[arg-type]
                                              rate_per_second=args.rate_limit, burst=args.burst,
                                              trust_proxy_headers=args.trust_proxy_headers),
-                       AuditLog(sys.stdout))
+                       AuditLog(sys.stdout),
+                       TaskLogs(service, settings.logs_backend, lambda: cloudlogs.client(args.region)))
     if args.metrics_port:
         metrics.serve(args.metrics_port)
     app = server.app()

@@ -27,6 +27,8 @@ class TaskInstance:
     ended_at: datetime | None = None
     next_attempt_at: datetime | None = None
     error: str | None = None
+    log_status: str | None = None  # model.states.LogStatus of the latest attempt (None: not shipped)
+    log_reason: str | None = None  # why it is not SHIPPED
 
     def to_dict(self, task_instance_id: str, log_stream: str) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -34,7 +36,8 @@ class TaskInstance:
             "status": self.status, "startedAt": format_ts(self.started_at), "endedAt": format_ts(self.ended_at),
             "podName": self.pod_name, "errorMessage": self.error, "logStream": log_stream,
             "rescheduleCount": self.reschedules, "infraRetries": self.infra_retries,
-            "nextAttemptAt": format_ts(self.next_attempt_at),
+            "nextAttemptAt": format_ts(self.next_attempt_at), "logStatus": self.log_status,
+            "logStatusReason": self.log_reason,
         }
         return {k: v for k, v in d.items() if v is not None}
 
@@ -44,7 +47,7 @@ class TaskInstance:
                    reschedules=int(d.get("rescheduleCount", 0)), infra_retries=int(d.get("infraRetries", 0)),
                    pod_name=d.get("podName"), started_at=parse_ts(d.get("startedAt")),
                    ended_at=parse_ts(d.get("endedAt")), next_attempt_at=parse_ts(d.get("nextAttemptAt")),
-                   error=d.get("errorMessage"))
+                   error=d.get("errorMessage"), log_status=d.get("logStatus"), log_reason=d.get("logStatusReason"))
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,11 @@ class RunStatus:
     def with_task(self, ti: TaskInstance) -> RunStatus:
         return replace(self, tasks={**self.tasks, ti.task_id: ti})
 
-    def to_dict(self, workflow: str, run_id: str) -> dict[str, Any]:
+    def to_dict(self, workflow_id: str, run_id: str) -> dict[str, Any]:
+        """The CR form; `workflow_id` is the workflow id of its ARN (model.names.workflow_id), which
+        names the task instances' log streams as MWAA Serverless does."""
         tis = [ti.to_dict(task_instance_id(run_id, ti.task_id),
-                          log_stream(workflow, run_id, ti.task_id, max(ti.attempt, 1))) for ti in self.tasks.values()]
+                          log_stream(workflow_id, run_id, ti.task_id, max(ti.attempt, 1))) for ti in self.tasks.values()]
         d = {"runState": self.run_state, "startedOn": format_ts(self.started_on), "completedOn": format_ts(self.completed_on),
              "duration": self.duration, "errorMessage": self.error_message, "taskInstances": tis}
         return {k: v for k, v in d.items() if v is not None}
@@ -87,6 +92,8 @@ class Outcome:
     error: str | None = None
     reschedule_at: datetime | None = None
     retry: bool = True  # False: final whatever the retries left (AirflowFailException, sensor timeout)
+    log_status: str | None = None  # what became of the attempt's log (the report's `logs.status`)
+    log_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,3 +145,7 @@ class EngineSettings:
     pending_timeout: timedelta = timedelta(minutes=10)
     default_poke_interval: timedelta = timedelta(seconds=60)  # a reschedule without reschedule_at
     stop_poll: timedelta = timedelta(seconds=2)  # how soon to look again while pods terminate
+    # A FAILED or TIMEOUT run keeps its pods this long instead (None: cleanup_delay), for clusters
+    # whose logs live only on the pods (the chart's logs.backend: none)
+    failed_cleanup_delay: timedelta | None = None
+    ship_logs: bool = False  # task pods ship their logs: an attempt that ends without a report is INCOMPLETE

@@ -9,7 +9,9 @@ keeps at most 4 KB of it and copies it into the container status):
     {"state": "success" | "failed" | "up_for_retry" | "up_for_reschedule" | "skipped" | "timeout",
      "error": "<short message, optional>",
      "reschedule_at": "<ISO-8601 with offset; only with up_for_reschedule>",
-     "retry": false  (optional: this failure is final whatever retries are left)}
+     "retry": false  (optional: this failure is final whatever retries are left),
+     "logs": {"status": "SHIPPED" | "PARTIAL" | "FAILED", "sent": n, "dropped": n, "reason": "..."}
+             (optional: what became of the attempt's log, when it is shipped to CloudWatch Logs)}
 
 and exits 0 for success / skipped / up_for_reschedule, non-zero otherwise. Unknown keys are
 ignored (room to grow); an unknown state or broken JSON counts as "no report", and the pod's
@@ -41,8 +43,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from updraft.engine.model import ObservedPod, Outcome
+from updraft.model.states import LogStatus
 from updraft.model.times import parse_ts
 
 STATES = ("success", "failed", "up_for_retry", "up_for_reschedule", "skipped", "timeout")
@@ -53,6 +57,7 @@ INFRA_DISRUPTIONS = frozenset({"PreemptionByScheduler", "PreemptionByKubeSchedul
                                "EvictionByEvictionAPI", "DeletionByPodGC", "TerminationByKubelet"})
 MAX_REPORT = 4096  # the kubelet's cap on a termination message
 MAX_ERROR = 1024  # what reaches the run status of a task
+MAX_LOG_REASON = 300
 
 PENDING, RUNNING, DONE, INFRA = "pending", "running", "done", "infra"
 
@@ -74,8 +79,11 @@ def parse_outcome(text: str | None) -> Outcome | None:
         except ValueError:
             when = None
     error = data.get("error")
+    logs: dict[str, Any] = data["logs"] if isinstance(data.get("logs"), dict) else {}
+    log_status = str(logs["status"]) if logs.get("status") in LogStatus.REPORTED else None
+    log_reason = str(logs["reason"])[:MAX_LOG_REASON] if log_status and logs.get("reason") else None
     return Outcome(state=data["state"], error=str(error)[:MAX_ERROR] if error else None, reschedule_at=when,
-                   retry=data.get("retry") is not False)
+                   retry=data.get("retry") is not False, log_status=log_status, log_reason=log_reason)
 
 
 @dataclass(frozen=True)

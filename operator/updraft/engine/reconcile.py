@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from updraft.definition.model import Task, TaskGraph
 from updraft.engine import triggers
 from updraft.engine.model import EngineSettings, ObservedPod, Outcome, RunStatus, RunView, TaskInstance
-from updraft.model.states import RunState, TaskState
+from updraft.model.states import LogStatus, RunState, TaskState
 from updraft.engine.outcome import DONE, INFRA, PENDING, RUNNING, classify_pod
 from updraft.engine.retry import retry_delay
 from updraft.model.names import pod_name
@@ -146,7 +146,8 @@ class _Step:
             self.wakeups.append(self.now)  # adopt it: look at it on the next pass
         return self.set_task(ti, status=TaskState.QUEUED, attempt=attempt, reschedules=reschedule,
                              infra_retries=infra_retries, pod_name=name, next_attempt_at=None, ended_at=None,
-                             started_at=None if reschedule == 0 else ti.started_at, error=None)
+                             started_at=None if reschedule == 0 else ti.started_at, error=None,
+                             log_status=None, log_reason=None)
 
     def decision(self, done: bool = False, requeue_at: datetime | None = None) -> Decision:
         when = requeue_at if requeue_at is not None else min(self.wakeups, default=None)
@@ -279,6 +280,12 @@ def _infra(s: _Step, ti: TaskInstance, reason: str) -> None:
 def _apply_outcome(s: _Step, task: Task, ti: TaskInstance, outcome: Outcome, ended: datetime,
                    started: datetime | None) -> None:
     started_at = ti.started_at or started
+    if outcome.log_status is not None:
+        ti = replace(ti, log_status=outcome.log_status, log_reason=outcome.log_reason)
+    elif s.settings.ship_logs and started is not None:  # the pod ran and ended without its report: killed
+        ti = replace(ti, log_status=LogStatus.INCOMPLETE,
+                     log_reason="the attempt ended without the runner's report (killed?): the stream holds "
+                                "what was sent until then")
     if outcome.state == "success":
         s.set_task(ti, status=TaskState.SUCCESS, ended_at=ended, started_at=started_at)
     elif outcome.state == "skipped":
@@ -364,7 +371,10 @@ def _finished(s: _Step) -> Decision:
     remaining = [p for p in s.pods if not p.deleted]
     if not remaining:
         return s.decision(done=True)
-    due = completed + s.settings.cleanup_delay
+    delay = s.settings.cleanup_delay
+    if s.status.run_state in (RunState.FAILED, RunState.TIMEOUT) and s.settings.failed_cleanup_delay is not None:
+        delay = s.settings.failed_cleanup_delay
+    due = completed + delay
     if s.now < due:
         return s.decision(requeue_at=due)
     for p in remaining:

@@ -232,6 +232,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
     """Run until stopped. Handlers see `Context` through kopf's memo."""
     import boto3
 
+    from updraft import cloudlogs
     from updraft.k8s.resources import Kube, connect
 
     import secrets
@@ -248,7 +249,8 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             ca_pem = f.read()
     kube = Kube(api, timeout_s=settings.kube_timeout_s)  # the reconciles' writes: fenced once leading
     ctx = Context(settings=settings, kube=kube, task_api_key=key, task_api_ca_pem=ca_pem,
-                  s3_client_factory=lambda: boto3.client("s3", region_name=settings.region))
+                  s3_client_factory=lambda: boto3.client("s3", region_name=settings.region),
+                  logs_client_factory=lambda: cloudlogs.client(settings.region))
     kube.on_write = ctx.watched.written
     metrics.register_operator_series()
     if settings.metrics_port:

@@ -15,6 +15,7 @@ from updraft.engine import EngineSettings, ObservedPod, observe
 from updraft.k8s.resources import Kube, NotFound
 from updraft.model import names
 from updraft.model.run import WorkflowRun
+from updraft.model.states import LogBackend
 from updraft.model.workflow import Workflow
 from updraft.plan.admission import slot_view
 from updraft.quota import Quotas
@@ -154,6 +155,7 @@ class Context:
     settings: Settings
     kube: Kube
     s3_client_factory: Callable[[], Any]
+    logs_client_factory: Callable[[], Any] | None = None  # CloudWatch Logs (the default log groups)
     clock: Callable[[], datetime] = utcnow
     wakeups: Wakeups = field(default_factory=Wakeups)
     task_api_key: bytes = b""
@@ -178,7 +180,12 @@ class Context:
 
     @property
     def engine_settings(self) -> EngineSettings:
-        return EngineSettings(cleanup_delay=timedelta(seconds=self.settings.pod_cleanup_delay_s))
+        s = self.settings
+        shipping = s.logs_backend == LogBackend.CLOUDWATCH
+        return EngineSettings(cleanup_delay=timedelta(seconds=s.pod_cleanup_delay_s), ship_logs=shipping,
+                              # logs only on pods: a failed run's pods (its logs) stay longer
+                              failed_cleanup_delay=None if shipping else timedelta(seconds=max(
+                                  s.failed_pod_retention_s, s.pod_cleanup_delay_s)))
 
     def now(self) -> datetime:
         return self.clock()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -19,6 +20,7 @@ from updraft.model.run import WorkflowRun, choose_version
 from updraft.model.states import RunState, TriggerMode
 from updraft.model.workflow import Workflow
 from updraft.plan.admission import is_admitted
+from updraft.plan.logs import effective_log_group
 from updraft.podspec.build import PodInputs, build_pod
 from updraft.podspec.trust import with_task_api_ca
 from updraft.taskapi.tokens import Attempt, token
@@ -27,6 +29,7 @@ from updraft.versions import Loaded
 log = logging.getLogger("updraft.runs")
 NOT_VALIDATED_YET = timedelta(seconds=2)
 ACTION_RETRY = timedelta(seconds=10)
+LOG_TAIL_LINES, LOG_TAIL_BYTES = 50, 1000  # of a killed attempt's pod log, into its error
 PostEvent = Callable[[Any, str, str, str], None]
 
 
@@ -68,6 +71,7 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
                    run_type="scheduled" if run.is_scheduled else "manual", logical_date=run.logical_date)
     pods = await ctx.watched.pods(namespace, name)  # from the pod index
     decision = reconcile(view, loaded.graph if loaded else None, pods, now, ctx.engine_settings)
+    decision = await _with_log_tails(ctx, namespace, status, decision, pods)
 
     failed = await _apply_actions(ctx, run, workflow, loaded, view, decision, post_event)
     extra: dict[str, Any] = {"runId": name, "observedGeneration": run.generation}
@@ -77,7 +81,8 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
         extra["maxActiveRuns"] = loaded.graph.max_active_runs
     if decision.done:
         extra["finalized"] = True  # its pods are cleaned up: no loop for it after a restart
-    new_status = {**decision.status.to_dict(run.workflow, name), **extra}
+    workflow_id = names.workflow_id(workflow.api_name, workflow.uid) if workflow is not None else run.workflow
+    new_status = {**decision.status.to_dict(workflow_id, name), **extra}
     if any(run.status.get(k) != v for k, v in new_status.items()):
         await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
         _record(run.workflow, run.run_type, run.status, new_status, pods)
@@ -86,6 +91,30 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
         requeue = now + ACTION_RETRY
         return Decision(decision.status, decision.actions, min(decision.requeue_at or requeue, requeue), False)
     return decision
+
+
+async def _with_log_tails(ctx: Context, namespace: str, before: RunStatus, decision: Decision,
+                          pods: list[ObservedPod]) -> Decision:
+    """An attempt killed before its runner could report (OOM, a deadline: no termination message)
+    gets the last lines of its pod's log in its error, while the pod still exists: the stream (or
+    the pod, soon deleted) may not hold them."""
+    by_name = {p.name: p for p in pods}
+    status = decision.status
+    for tid, ti in decision.status.tasks.items():
+        old = before.tasks.get(tid)
+        pod = by_name.get(ti.pod_name or "")
+        if (pod is None or pod.phase != "Failed" or pod.outcome is not None or pod.deleted or not ti.error
+                or (old is not None and (old.status, old.attempt) == (ti.status, ti.attempt))):
+            continue
+        try:
+            tail = await ctx.kube.pod_log(pod.name, namespace, limit_bytes=LOG_TAIL_BYTES * 8, tail_lines=LOG_TAIL_LINES)
+        except KubeError as e:
+            log.info("the log tail of pod %s/%s could not be read: %s", namespace, pod.name, e)
+            continue
+        if tail.strip():
+            status = status.with_task(replace(ti, error=f"{ti.error}\n--- the last lines of its log ---\n"
+                                                        f"{tail.strip()[-LOG_TAIL_BYTES:]}"))
+    return replace(decision, status=status) if status is not decision.status else decision
 
 
 async def _apply_actions(ctx: Context, run: WorkflowRun, workflow: Workflow | None, loaded: Loaded | None,
@@ -121,7 +150,8 @@ async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded
         role_arn=workflow.role_arn, region=s.region, logical_date=view.effective_logical_date,
         # the workflow's own variables, then the operator-wide ones (which win); neither may
         # override the identity and runner variables build_pod sets
-        extra_env={**workflow.environment, **s.runner_env}, resources=s.runner_resources,
+        extra_env={**workflow.environment, **s.runner_env, **_log_env(ctx, run, workflow, action)},
+        resources=s.runner_resources,
         task_api_url=s.task_api_url, token_secret=token_secret, definition_configmap=loaded.definition_configmap,
         params_json=json.dumps(dict(run.override_parameters)),
         first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
@@ -130,6 +160,16 @@ async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded
     if ctx.task_api_ca_pem:
         body = with_task_api_ca(body, ctx.task_api_ca_pem)
     await ctx.kube.create(body, run.namespace)
+
+
+def _log_env(ctx: Context, run: WorkflowRun, workflow: Workflow, action: CreatePod) -> dict[str, str]:
+    """Where the attempt's runner ships its log (nothing when logs stay on the pods)."""
+    workflow_id = names.workflow_id(workflow.api_name, workflow.uid)
+    group = effective_log_group(workflow.spec, workflow_id, ctx.settings.logs_backend)
+    if group is None:
+        return {}
+    return {names.ENV_LOG_GROUP: group,
+            names.ENV_LOG_STREAM: names.log_stream(workflow_id, run.name, action.task_id, action.attempt)}
 
 
 async def _token_secret(ctx: Context, run: WorkflowRun, pod: str, task_id: str, attempt: int) -> str:

@@ -4,8 +4,10 @@ builders'; this module does the I/O."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Mapping
 
+from updraft import cloudlogs
 from updraft.arns import arn_of
 from updraft.errors import Retry
 from updraft.handlers.context import Context
@@ -14,7 +16,9 @@ from updraft.model import names
 from updraft.model.run import WorkflowRun
 from updraft.model.version import WorkflowVersion
 from updraft.model.workflow import Workflow
+from updraft.plan import logs as logplan
 from updraft.plan import workflow as plan
+from updraft.plan.logs import effective_log_group, user_log_group
 from updraft.quota import check_workflow_count, versions_to_prune
 from updraft.schedule import ScheduleError
 from updraft.sources import SourceError
@@ -86,6 +90,55 @@ async def _runs_of(ctx: Context, workflow: Workflow) -> list[WorkflowRun]:
 async def reconcile_workflow(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     """Returns the status to write (one patch, applied by the caller). Raises SourceUnavailable
     (with the status to write meanwhile) when the definition cannot be read now."""
+    status = await _reconcile(ctx, body)
+    return {**status, **await _logging(ctx, Workflow.from_body(body), status)}
+
+
+async def _logging(ctx: Context, workflow: Workflow, status: Mapping[str, Any]) -> dict[str, Any]:
+    """`logGroupName` (the effective group) and the LoggingReady condition. The default group is
+    created (with the chart's retention) once, when the effective group changes or was not ready;
+    a group the user named is only looked for: it is theirs."""
+    s = ctx.settings
+    workflow_id = names.workflow_id(workflow.api_name, workflow.uid)
+    group, named = effective_log_group(workflow.spec, workflow_id, s.logs_backend), user_log_group(workflow.spec)
+    conditions = status.get("conditions") or workflow.conditions
+    old = workflow.condition(logplan.CONDITION_LOGGING_READY)
+    if group is None:
+        if named is None:
+            return {"conditions": list(conditions)} if "conditions" in status else {}
+        ok, reason, message = False, "BackendDisabled", (
+            f"spec.logging.logGroupName ({named}) is set but this cluster ships no logs (logs.backend: none): "
+            "task logs stay on their pods")
+    elif workflow.status.get("logGroupName") == group and old is not None and old.get("status") == "True":
+        ok, reason, message = True, str(old.get("reason")), str(old.get("message"))
+    else:
+        ok, reason, message = await _check_group(ctx, group, named is not None)
+    out: dict[str, Any] = {"conditions": logplan.logging_condition(ok, reason, message, ctx.now(), workflow.generation,
+                                                                   conditions)}
+    if group is not None:
+        out["logGroupName"] = group
+    return out
+
+
+async def _check_group(ctx: Context, group: str, users: bool) -> tuple[bool, str, str]:
+    if ctx.logs_client_factory is None:
+        return True, "NotChecked", f"task logs go to {group}"
+    try:
+        logs = ctx.logs_client_factory()
+        if users:
+            if await asyncio.to_thread(cloudlogs.group_exists, logs, group):
+                return True, "GroupFound", f"task logs go to {group}"
+            return False, "GroupNotFound", (f"the log group {group} named in spec.logging.logGroupName does not exist: "
+                                            "task logs are not shipped until it is made (Updraft never creates it)")
+        created = await asyncio.to_thread(cloudlogs.ensure_group, logs, group, ctx.settings.logs_retention_days)
+        days = ctx.settings.logs_retention_days
+        kept = f"kept {days} days" if days else "kept forever"
+        return True, "GroupCreated" if created else "GroupExists", f"task logs go to {group} ({kept})"
+    except cloudlogs.LogsError as e:
+        return False, "GroupNotReady" if not users else "GroupNotChecked", f"{group}: {e}"
+
+
+async def _reconcile(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     workflow = Workflow.from_body(body)
     now = ctx.now()
     status = plan.base_status(workflow, arn_of(body, ctx.settings.region, ctx.settings.account_id))

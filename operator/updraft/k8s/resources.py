@@ -214,17 +214,21 @@ class Kube:
         except NotFound:
             return False
 
-    async def pod_log(self, name: str, namespace: str, *, tail_lines: int = 2000, limit_bytes: int = 1 << 20) -> str:
-        """The log of a pod's (only) container, its last `tail_lines` lines, at most `limit_bytes`."""
+    async def pod_log(self, name: str, namespace: str, limit_bytes: int = 1_048_576, tail_lines: int | None = None) -> str:
+        """A pod's (first container's) log: at most `limit_bytes`, from its start, or of its last
+        `tail_lines` lines."""
+        query: list[tuple[str, Any]] = [("limitBytes", limit_bytes)]
+        if tail_lines is not None:
+            query.append(("tailLines", tail_lines))
         try:
             data = await self.api.call_api(
-                f"/api/v1/namespaces/{_segment(namespace, 'namespace')}/pods/{_segment(name, 'name')}/log", "GET",
-                query_params=[("tailLines", tail_lines), ("limitBytes", limit_bytes), ("timestamps", "true")],
+                KINDS["Pod"].path(namespace, name, "log"), "GET", query_params=query,
                 header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"],
-                response_types_map={200: "str"}, _return_http_data_only=True)
+                response_types_map={200: "str"}, _return_http_data_only=True, _preload_content=False)
         except ApiException as e:
             raise _error(e) from None
-        return str(data or "")
+        raw = await data.read()
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
     async def exists_kind(self, kind: str) -> bool:
         """Whether the API serves `kind` (e.g. SecurityGroupPolicy only with the AWS VPC CNI)."""

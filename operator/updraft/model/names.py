@@ -141,9 +141,36 @@ def task_instance_id(run_id: str, task_id: str) -> str:
     return f"{run_id}.{task_id}"
 
 
-def log_stream(workflow: str, run_id: str, task_id: str, attempt: int) -> str:
-    """As MWAA Serverless names task log streams."""
-    return f"workflow_id={workflow}/run_id={run_id}/task_id={task_id}/attempt={attempt}.log"
+# -- task logs (CloudWatch Logs) ------------------------------------------------------------------
+
+ENV_LOG_GROUP = "UPDRAFT_LOG_GROUP"  # the task pod's log group: unset, the runner ships nothing
+ENV_LOG_STREAM = "UPDRAFT_LOG_STREAM"  # the task pod's log stream (one per attempt)
+MAX_LOG_STREAM = 512  # CloudWatch Logs' limit on a stream name (':' and '*' are refused too)
+
+
+def workflow_id(api_name: str, uid: str) -> str:
+    """The workflow id of its ARN, `<API name>-<10 characters from the uid>` (arns.py builds the
+    ARN from it), which MWAA Serverless uses in log group and stream names."""
+    return f"{api_name}-{hashlib.sha256(uid.encode()).hexdigest()[:10]}"
+
+
+def default_log_group(workflow_id: str) -> str:
+    """The group a workflow's task logs go to when `spec.logging` names none, as MWAA Serverless
+    names it ("/aws/mwaa-serverless/<workflow id>/")."""
+    return f"/aws/mwaa-serverless/{workflow_id}/"
+
+
+def log_stream(workflow_id: str, run_id: str, task_id: str, attempt: int) -> str:
+    """As MWAA Serverless names task log streams: one per attempt. Run names are DNS names and task
+    ids `[A-Za-z0-9_.-]`, so only the length can break CloudWatch's rule (1-512 characters): an
+    over-long workflow id is shortened with a hash, keeping the name unique and stable."""
+    tail = f"/run_id={run_id}/task_id={task_id}/attempt={attempt}.log"
+    name = f"workflow_id={workflow_id}{tail}"
+    if len(name) <= MAX_LOG_STREAM:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    room = max(1, MAX_LOG_STREAM - len(tail) - len("workflow_id=") - len(digest) - 1)
+    return f"workflow_id={workflow_id[:room]}-{digest}{tail}"[:MAX_LOG_STREAM]
 
 
 # -- task attempts ------------------------------------------------------------------------------

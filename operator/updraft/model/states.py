@@ -50,3 +50,23 @@ class WorkflowState:
 class TriggerMode:
     SCHEDULED, MANUAL_ONLY, DISABLED = "scheduled", "manual_only", "disabled"
     ALL = (SCHEDULED, MANUAL_ONLY, DISABLED)
+
+
+class LogStatus:
+    """What became of a task attempt's log (`logStatus` of a task instance).
+
+    SHIPPED: every line reached CloudWatch Logs; PARTIAL: some did (the reason says what was
+    lost); FAILED: none did (the reason says why); INCOMPLETE: the attempt ended without the
+    runner's report (killed: OOM, deadline, node loss), the stream holds what was sent until then.
+    A task instance without one ran with shipping off (the chart's `logs.backend: none`)."""
+
+    SHIPPED, PARTIAL, FAILED, INCOMPLETE = "SHIPPED", "PARTIAL", "FAILED", "INCOMPLETE"
+    REPORTED = frozenset({SHIPPED, PARTIAL, FAILED})  # what a runner may report
+    SOME_SHIPPED = frozenset({SHIPPED, PARTIAL, INCOMPLETE})  # the stream may hold lines
+
+
+class LogBackend:
+    """Where task logs go (the chart's `logs.backend`)."""
+
+    CLOUDWATCH, NONE = "cloudwatch", "none"
+    ALL = (CLOUDWATCH, NONE)

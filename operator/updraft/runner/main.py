@@ -1,19 +1,38 @@
-"""`python -m updraft.runner`: run the task attempt the environment describes, log to stdout with
-its workflow, run, task and attempt, and leave the outcome in /dev/termination-log."""
+"""`python -m updraft.runner`: run the task attempt the environment describes, log every line in
+one format tagged with its workflow, run, task and attempt (runner/logformat.py) to stdout and,
+when the operator names a log group and stream, to CloudWatch Logs (runner/shipper.py), and leave
+the outcome and what became of the log in /dev/termination-log."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import sys
+from typing import Mapping
 
-from updraft.runner import timing
+from updraft.model import names
+from updraft.model.states import LogStatus
+from updraft.runner import logformat, timing
+from updraft.runner.shipper import LogShipper
 
 TERMINATION_LOG = os.environ.get("UPDRAFT_TERMINATION_LOG", "/dev/termination-log")
 
 
-def _report(state: str, error: str | None = None, reschedule_at: str | None = None, retry: bool = True) -> None:
+FLUSH_TIMEOUT_S = 10.0  # how long the last lines may take to reach CloudWatch Logs at exit
+FIRST_SEND_S = 2.0  # the first batch after this long, and not before the task's execute began; then every 2 s
+
+
+def _report(doc: Mapping[str, object]) -> None:
+    try:
+        with open(TERMINATION_LOG, "w", encoding="utf-8") as f:
+            f.write(json.dumps(doc)[:4000])
+    except OSError:
+        pass
+
+
+def _outcome(state: str, error: str | None = None, reschedule_at: str | None = None,
+             retry: bool = True) -> dict[str, object]:
+    """The termination message's outcome (engine/outcome.py has the contract)."""
     doc: dict[str, object] = {"state": state}
     if error:
         doc["error"] = error
@@ -21,11 +40,17 @@ def _report(state: str, error: str | None = None, reschedule_at: str | None = No
         doc["reschedule_at"] = reschedule_at
     if not retry:
         doc["retry"] = False
-    try:
-        with open(TERMINATION_LOG, "w", encoding="utf-8") as f:
-            f.write(json.dumps(doc)[:4000])
-    except OSError:
-        pass
+    return doc
+
+
+def _start_shipper(env: Mapping[str, str]) -> LogShipper | None:
+    """The attempt's log shipper when the operator named a group and stream (chart `logs.backend:
+    cloudwatch`), else None: the log stays on the pod."""
+    group, stream = env.get(names.ENV_LOG_GROUP), env.get(names.ENV_LOG_STREAM)
+    if not group or not stream:
+        return None
+    return LogShipper(group, stream, first_send_after=float(env.get("UPDRAFT_LOG_FIRST_SEND_S", FIRST_SEND_S)),
+                      ready=lambda: timing.reached("execute")).start()
 
 
 def _airflow_as_library() -> None:
@@ -64,20 +89,42 @@ def _install_secrets_masker() -> None:
 
 def main() -> int:
     timing.mark("main")
+    env = os.environ
+    shipper = _start_shipper(env)
+    setup = logformat.install(env.get("UPDRAFT_WORKFLOW", "?"), env.get("UPDRAFT_RUN", "?"),
+                              env.get("UPDRAFT_TASK_ID", "?"), int(env.get("UPDRAFT_ATTEMPT", "0") or 0),
+                              ship=shipper.add if shipper is not None else None)
+    log = logging.getLogger("updraft.runner")
+    try:
+        code, doc = _attempt(setup, log)
+    finally:
+        setup.restore()
+    _report(doc)  # the outcome first: a kill while the log is flushed cannot lose it
+    if shipper is not None:
+        shipped = shipper.close(FLUSH_TIMEOUT_S)
+        setup.handler.ship = None
+        doc = {**doc, "logs": shipped.to_report()}
+        _report(doc)
+        if shipped.status != LogStatus.SHIPPED:
+            log.warning("the log was not fully shipped to CloudWatch Logs (%s, %s lines sent, %s lost): %s",
+                        shipped.status, shipped.sent, shipped.dropped, shipped.reason)
+    log.info("%s", timing.line())
+    return code
+
+
+def _attempt(setup: logformat.TaskLogging, log: logging.Logger) -> tuple[int, dict[str, object]]:
+    """(exit code, outcome) of the attempt."""
     _airflow_as_library()
+    setup.reassert()  # importing Airflow may have configured logging its own way
     from updraft.runner.inputs import InputError, from_env
 
     try:
         inputs = from_env(os.environ)
     except InputError as e:
-        print(f"updraft runner: {e}", file=sys.stderr)
-        _report("failed", f"runner input: {e}")
-        return 2
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO,
-                        format=f"%(asctime)s %(levelname)s workflow={inputs.workflow} run={inputs.run_id} "
-                               f"task={inputs.task_id} attempt={inputs.attempt} %(name)s: %(message)s")
-    log = logging.getLogger("updraft.runner")
-    log.info("starting")
+        log.error("updraft runner: %s", e)
+        return 2, _outcome("failed", f"runner input: {e}")
+    log.info("starting (pod %s, reschedule %s)", os.environ.get("UPDRAFT_POD_NAME", "?"),
+             os.environ.get("UPDRAFT_RESCHEDULE", "0"))
     try:
         _install_secrets_masker()
         from updraft.runner.execute import run_task
@@ -85,10 +132,8 @@ def main() -> int:
         result = run_task(inputs)
     except Exception as e:  # the DAG could not be built: an infrastructure-independent failure
         log.exception("could not load the task")
-        _report("failed", f"{type(e).__name__}: {e}"[:1000])
-        return 1
+        return 1, _outcome("failed", f"{type(e).__name__}: {e}"[:1000])
     log.info("finished: %s%s", result.state, f" ({result.error})" if result.error else "")
-    _report(result.state, result.error, result.reschedule_at.isoformat() if result.reschedule_at else None,
-            result.retry)
-    print(timing.line(), flush=True)
-    return 0 if result.state in ("success", "skipped", "up_for_reschedule") else 1
+    doc = _outcome(result.state, result.error, result.reschedule_at.isoformat() if result.reschedule_at else None,
+                   result.retry)
+    return (0 if result.state in ("success", "skipped", "up_for_reschedule") else 1), doc

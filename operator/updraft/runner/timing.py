@@ -33,6 +33,11 @@ def mark(name: str) -> None:
     _marks.setdefault(name, time.time())
 
 
+def reached(name: str) -> bool:
+    """Whether mark `name` was made (the log shipper waits for "execute")."""
+    return name in _marks
+
+
 def line() -> str:
     doc: dict[str, float] = {}
     start = process_start()

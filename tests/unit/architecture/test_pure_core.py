@@ -14,10 +14,11 @@ PURE = ["model", "definition", "schedule", "engine", "podspec", "isolation", "qu
 # pure modules inside the adapter layers (their docstrings say so)
 PURE_MODULES = ["arns.py", "api/views.py", "api/requests.py", "api/pagination.py",
                 "leader/election.py", "taskapi/tokens.py", "console/layout.py", "console/graph.py",
-                "console/pages.py", "console/params.py", "console/sessions.py"]
+                "console/pages.py", "console/params.py", "console/sessions.py",
+                "runner/batches.py"]
 FORBIDDEN_MODULES = {"kopf", "kubernetes", "kubernetes_asyncio", "aiohttp", "prometheus_client", "requests",
                      "boto3", "botocore", "urllib3", "socket", "subprocess", "updraft.k8s", "updraft.handlers",
-                     "updraft.metrics", "updraft.versions", "updraft.sources", "updraft.errors", "updraft.taskapi.server",
+                     "updraft.metrics", "updraft.cloudlogs", "updraft.versions", "updraft.sources", "updraft.errors", "updraft.taskapi.server",
                      "updraft.taskapi.store", "updraft.api.server", "updraft.api.service"}
 CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
                ("time", "time"), ("time", "monotonic"), ("time", "sleep")}

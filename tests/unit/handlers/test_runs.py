@@ -169,3 +169,43 @@ async def test_task_pods_get_the_task_apis_ca_when_it_speaks_https(kube: FakeKub
     (pod,) = kube.of("Pod")
     assert pod["metadata"]["annotations"][names.ANNOTATION_TASK_API_CA] == "-----BEGIN CERTIFICATE-----\n"
     assert CA_FILE_ENV in {e["name"] for e in pod["spec"]["containers"][0]["env"]}
+
+
+async def test_a_task_pod_is_told_where_to_ship_its_log_and_the_status_names_the_stream(
+        kube: FakeKube, clock: Clock) -> None:
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    _, post = recorder()
+    await reconcile_run(context(kube, clock, logs_backend="cloudwatch"), NS, "w-run", post)
+    workflow = await kube.get("Workflow", "w", NS)
+    wid = names.workflow_id("w", workflow["metadata"]["uid"])
+    env = {e["name"]: e.get("value") for e in kube.of("Pod")[0]["spec"]["containers"][0]["env"]}
+    stream = f"workflow_id={wid}/run_id=w-run/task_id=t0/attempt=1.log"
+    assert (env[names.ENV_LOG_GROUP], env[names.ENV_LOG_STREAM]) == (f"/aws/mwaa-serverless/{wid}/", stream)
+    run = await kube.get("WorkflowRun", "w-run", NS)
+    assert run["status"]["taskInstances"][0]["logStream"] == stream
+    await start(kube, "w", "w-run2")
+    await reconcile_run(context(kube, clock, logs_backend="none"), NS, "w-run2", post)
+    pod = next(p for p in kube.of("Pod") if p["metadata"]["name"].startswith("w-run2"))
+    assert names.ENV_LOG_GROUP not in {e["name"] for e in pod["spec"]["containers"][0]["env"]}
+
+
+async def test_a_killed_attempt_gets_the_tail_of_its_pod_log_in_its_error(kube: FakeKube, clock: Clock) -> None:
+    await make_workflow(kube, clock, "w", chain(1, "w"))
+    await start(kube, "w", "w-run")
+    _, post = recorder()
+    await reconcile_run(context(kube, clock, logs_backend="cloudwatch"), NS, "w-run", post)
+    pod = kube.of("Pod")[0]
+    name = pod["metadata"]["name"]
+    kube.pod_logs[name] = "".join(f"line {i}\n" for i in range(200)) + "allocating 4 GiB\n"
+    await kube.patch_status("Pod", name, NS, {"phase": "Failed", "containerStatuses": [{"name": "task", "state": {
+        "terminated": {"exitCode": 137, "reason": "OOMKilled", "startedAt": format_ts(clock.now),
+                       "finishedAt": format_ts(clock.now)}}}]})
+    await reconcile_run(context(kube, clock, logs_backend="cloudwatch"), NS, "w-run", post)
+    task = (await kube.get("WorkflowRun", "w-run", NS))["status"]["taskInstances"][0]
+    assert task["status"] == "FAILED" and task["logStatus"] == "INCOMPLETE"
+    assert task["errorMessage"].startswith("the task ran out of memory (OOMKilled)\n--- the last lines of its log ---\n")
+    assert task["errorMessage"].endswith("line 199\nallocating 4 GiB") and "line 100\n" not in task["errorMessage"]
+    await reconcile_run(context(kube, clock, logs_backend="cloudwatch"), NS, "w-run", post)  # once, not again
+    again = (await kube.get("WorkflowRun", "w-run", NS))["status"]["taskInstances"][0]
+    assert again["errorMessage"] == task["errorMessage"]

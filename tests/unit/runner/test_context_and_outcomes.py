@@ -135,6 +135,6 @@ def test_the_termination_message_carries_a_final_failure(tmp_path: Any, monkeypa
 
     log = tmp_path / "termination-log"
     monkeypatch.setattr(runner_main, "TERMINATION_LOG", str(log))
-    runner_main._report("timeout", "AirflowSensorTimeout: gave up", retry=False)
+    runner_main._report(runner_main._outcome("timeout", "AirflowSensorTimeout: gave up", retry=False))
     outcome = parse_outcome(log.read_text())
     assert outcome is not None and (outcome.state, outcome.retry) == ("timeout", False)

@@ -50,7 +50,7 @@ def test_a_pod_process_reports_its_outcome_and_timing(tmp_path: Path) -> None:
     assert marks is not None
     assert marks["process_start"] <= marks["main"] + 0.05 and marks["main"] <= marks["execute"]
     assert marks["execute"] <= marks["executed"] <= marks["exit"]
-    assert "task=b attempt=1 updraft.runner: finished: success" in proc.stdout
+    assert "task=b attempt=1 - finished: success" in proc.stdout
 
 
 @pytest.mark.airflow

@@ -1,0 +1,159 @@
+"""End to end on the deployed chart (logs.backend cloudwatch, against the moto server on the
+node): task logs outlive their pods.
+
+1. Through the chart's API (boto3): a workflow whose task lists a bucket runs to SUCCESS; the
+   operator made its default group `/aws/mwaa-serverless/<workflow id>/`; GetTaskInstance names
+   the stream; once the run's pods are deleted, that stream in CloudWatch Logs holds the task's
+   own lines, tagged, and `updraft logs` reads them back through the API's logs endpoint saying
+   it read CloudWatch.
+2. A workflow whose pods cannot reach the Logs endpoint: the task is still SUCCESS and its
+   `logStatus` is FAILED, with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+SYSTEM = "updraft-system"
+MOTO = "http://192.0.2.2:5000"
+OPERATOR_DIR = Path(__file__).parents[2] / "operator"
+FINAL = ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED")
+
+
+def _aws(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="e2e",
+                        aws_secret_access_key="e2e")
+
+
+async def _api(kube: Any) -> tuple[str, str, str, str]:
+    """(endpoint, region, key id, secret) of the chart's API, from its Deployment and Secret."""
+    deploy = await kube._call("GET", f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/updraft-api")
+    args = [str(a) for a in deploy["spec"]["template"]["spec"]["containers"][0].get("args", [])]
+    region = next((args[i + 1] for i, a in enumerate(args) if a == "--region" and i + 1 < len(args)), "us-east-1")
+    secrets = [await kube.get("Secret", v["secret"]["secretName"], SYSTEM)
+               for v in deploy["spec"]["template"]["spec"]["volumes"] if "secret" in v]
+    data = next(s["data"] for s in secrets if "credentials.json" in (s.get("data") or {}))
+    keys = json.loads(base64.b64decode(data["credentials.json"]))
+    key_id = next(k for k, v in keys.items() if "policies" not in v)
+    svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-api")
+    port = next(p["port"] for p in svc["spec"]["ports"] if p["name"] in ("http", "api"))
+    return f"http://{svc['spec']['clusterIP']}:{port}", region, key_id, keys[key_id]["secretAccessKey"]
+
+
+def _messages(group: str, stream: str) -> list[str]:
+    page = _aws("logs").get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
+    return [e["message"] for e in page["events"]]
+
+
+async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_names(api: object) -> None:
+    import boto3
+
+    from updraft.k8s.resources import Kube
+    from updraft.model import names
+
+    kube = Kube(api)
+    endpoint, region, key_id, secret = await _api(kube)
+    bucket = f"updraft-logs-{uuid.uuid4().hex[:8]}"
+    s3 = _aws("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="logs_e2e.yaml", Body=(
+        f"logs_e2e:\n  schedule: None\n  tasks:\n    list_it: {{operator: S3ListOperator, bucket: {bucket}}}\n").encode())
+    mwaa = boto3.client("mwaa-serverless", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
+                        aws_secret_access_key=secret)
+    arn = mwaa.create_workflow(Name=f"logs_e2e_{int(time.time())}", RoleArn="arn:aws:iam::123456789012:role/e2e",
+                               DefinitionS3Location={"Bucket": bucket, "ObjectKey": "logs_e2e.yaml"},
+                               TriggerMode="manual_only")["WorkflowArn"]
+    try:
+        workflow_id = arn.rsplit("/", 1)[1]
+        group = names.default_log_group(workflow_id)
+        deadline = time.monotonic() + 240
+        while True:  # the operator may not have made the first version yet
+            try:
+                run_id = mwaa.start_workflow_run(WorkflowArn=arn)["RunId"]
+                break
+            except mwaa.exceptions.ConflictException:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(1)
+        while True:
+            run = mwaa.get_workflow_run(WorkflowArn=arn, RunId=run_id)["RunDetail"]
+            if run["RunState"] in FINAL or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        assert run["RunState"] == "SUCCESS", run
+        task = mwaa.get_task_instance(WorkflowArn=arn, RunId=run_id, TaskInstanceId=f"{run_id}.list_it")
+        stream = task["LogStream"]
+        assert stream == f"workflow_id={workflow_id}/run_id={run_id}/task_id=list_it/attempt=1.log"
+
+        # the operator made the default group and says so
+        groups = _aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        assert [g["logGroupName"] for g in groups] == [group] and groups[0].get("retentionInDays")
+        workflows = await kube.list("Workflow", None)
+        mine = next(w for w in workflows if (w.get("status") or {}).get("arn") == arn)
+        assert mine["status"]["logGroupName"] == group
+        cr = await kube.get("WorkflowRun", run_id, mine["metadata"]["namespace"])
+        assert cr["status"]["taskInstances"][0]["logStatus"] == "SHIPPED", cr["status"]
+
+        # after the run's pods are gone (the cleanup delay), the stream holds the task's lines
+        while time.monotonic() < deadline + 120:
+            if not await kube.list("Pod", mine["metadata"]["namespace"], names.run_selector(run_id)):
+                break
+            await asyncio.sleep(2)
+        assert not await kube.list("Pod", mine["metadata"]["namespace"], names.run_selector(run_id))
+        lines = _messages(group, stream)
+        assert any(f"Getting the list of files from bucket: {bucket}" in m for m in lines), lines
+        assert all(f"run={run_id} task=list_it attempt=1 - " in m for m in lines), lines
+        assert any("finished: success" in m for m in lines)
+
+        # and the CLI reads them back through the API, saying from where
+        env = {**os.environ, "PYTHONPATH": str(OPERATOR_DIR), "UPDRAFT_ENDPOINT_URL": endpoint, "AWS_REGION": region,
+               "AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
+        env.pop("AWS_ENDPOINT_URL", None)
+        cli = subprocess.run([sys.executable, "-m", "updraft.cli", "logs", run_id, "list_it"], env=env,
+                             capture_output=True, text=True, timeout=120, check=False)
+        assert cli.returncode == 0, cli.stderr
+        assert f"# list_it attempt 1: cloudwatch {group}{stream}" in cli.stderr
+        assert cli.stdout.splitlines() == lines
+    finally:
+        mwaa.delete_workflow(WorkflowArn=arn)
+
+
+async def test_an_unreachable_logs_endpoint_leaves_the_task_successful(api: object, namespace: str) -> None:
+    from updraft.k8s.resources import Kube
+
+    kube = Kube(api)
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "nologs"},
+                       "spec": {"roleArn": "arn:aws:iam::123456789012:role/e2e", "triggerMode": "manual_only",
+                                "definition": "nologs:\n  tasks:\n    t: {operator: EmptyOperator}\n",
+                                # nothing listens there, and the NetworkPolicy lets nothing through
+                                "environment": {"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://192.0.2.2:9"}}}, namespace)
+    deadline = time.monotonic() + 240
+    while not ((await kube.get("Workflow", "nologs", namespace)).get("status") or {}).get("latestVersion"):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.5)
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "nologs-1"},
+                       "spec": {"workflowName": "nologs"}}, namespace)
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = (await kube.get("WorkflowRun", "nologs-1", namespace)).get("status") or {}
+        if status.get("runState") in FINAL:
+            break
+        await asyncio.sleep(1)
+    assert status.get("runState") == "SUCCESS", status
+    task = status["taskInstances"][0]
+    assert (task["status"], task["logStatus"]) == ("SUCCESS", "FAILED"), task
+    assert task["logStatusReason"], task
