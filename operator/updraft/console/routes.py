@@ -30,7 +30,6 @@ from updraft.api.server import ApiServer, anonymous
 from updraft.console import pages
 from updraft.console.graph import graph_layout, render
 from updraft.console.layout import Layout
-from updraft.console.logsource import read_attempt_log
 from updraft.console.params import parse_form_parameters
 from updraft.console.sessions import SessionStore, csrf_ok
 from updraft.definition.model import TaskGraph
@@ -315,14 +314,28 @@ class Console:
             except ValueError:
                 attempt = latest
             attempt = min(max(attempt, 1), max(latest, 1))
-            if latest:
-                log = await read_attempt_log(self.service.kube, self.service.ns, run_id, task_id, attempt)
-                source, note, text = log.source, log.note, log.text
+            if latest:  # the logs endpoint's reader: the live pod log while it runs, CloudWatch after
+                source, note, text = await self.attempt_log(wid, run_id, task_id, attempt)
             else:
                 source, note, text = "none", "the task has not started", ""
             return html(pages.task_page(viewer.frame, wid, wid.rsplit("-", 1)[0], run_id, detail, attempt,
                                         source, note, text))
         return await self.guarded(request, page)
+
+    async def attempt_log(self, wid: str, run_id: str, task_id: str, attempt: int) -> tuple[str, str, str]:
+        """(source, why that source, text) of one attempt's log, read as `GET /updraft/v1/logs`
+        reads it (api/logs.py: plan.logs.choose_log_source); the page has already been authorized
+        as GetTaskInstance, which is what that endpoint asks."""
+        try:
+            found = await self.server.task_logs.read({
+                "WorkflowArn": self.arn(wid), "RunId": run_id,
+                "TaskInstanceId": names.task_instance_id(run_id, task_id), "Attempt": attempt})
+        except ApiError as e:
+            return "none", e.message, ""
+        source = str(found.get("Source") or "none")
+        if source == "cloudwatch":
+            source = f"CloudWatch Logs {found.get('LogGroup')} {found.get('LogStream')}"
+        return source, str(found.get("Reason") or ""), "\n".join(found.get("Lines") or [])
 
     # -- actions -----------------------------------------------------------------------------------
 
