@@ -26,6 +26,7 @@ import yaml
 
 CHART_RBAC = Path(__file__).parents[2] / "charts" / "updraft" / "templates" / "operator-rbac.yaml"
 OPERATOR_SA = "updraft-it-operator"
+_RBAC_USERS: dict[str, int] = {}  # namespace -> operator processes using its ServiceAccount's RBAC
 
 STAND_IN = ("echo task=$UPDRAFT_TASK_ID attempt=$UPDRAFT_ATTEMPT; case $UPDRAFT_TASK_ID in "
             "fail*) exit 1;; slow*) sleep 600;; nap*) sleep 6;; esac")
@@ -152,7 +153,7 @@ def _in_thread(coro: Any) -> Any:
 class OperatorProcess:
     def __init__(self, kubeconfig: str, namespace: str, log_dir: Path, **env: str) -> None:
         self.admin_kubeconfig, self.namespace, self.log_dir = kubeconfig, namespace, log_dir
-        self.kubeconfig = ""  # the ServiceAccount's, made at the first start
+        self.kubeconfig = ""  # the ServiceAccount's, made at start
         self.env = {**os.environ, "UPDRAFT_RUNNER_IMAGE": os.environ.get("UPDRAFT_PROBE_IMAGE", "updraft.local/probe:1"),
                     "UPDRAFT_RUNNER_IMAGE_PULL_POLICY": "Never",
                     "UPDRAFT_RUNNER_COMMAND": json.dumps(["sh", "-c", STAND_IN]),
@@ -172,6 +173,7 @@ class OperatorProcess:
             path = self.log_dir / "operator.kubeconfig"
             _in_thread(_service_account_kubeconfig(self.admin_kubeconfig, self.namespace, self.operator_namespace, path))
             self.kubeconfig = str(path)
+            _RBAC_USERS[self.namespace] = _RBAC_USERS.get(self.namespace, 0) + 1
         self.starts += 1
         log = open(self.log_dir / f"operator-{self.starts}.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "updraft.cli", "operator", "run", "--kubeconfig",
@@ -191,8 +193,11 @@ class OperatorProcess:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.kubeconfig:
-            _in_thread(remove_service_account_rbac(self.admin_kubeconfig, self.namespace, self.operator_namespace))
+        if self.kubeconfig:  # the last process of its namespace removes the RBAC; a new start makes it again
+            self.kubeconfig = ""
+            _RBAC_USERS[self.namespace] -= 1
+            if not _RBAC_USERS[self.namespace]:
+                _in_thread(remove_service_account_rbac(self.admin_kubeconfig, self.namespace, self.operator_namespace))
 
 
 async def wait_for(predicate: Any, timeout: float = 120, interval: float = 0.5, what: str = "condition") -> Any:

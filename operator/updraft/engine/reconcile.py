@@ -190,7 +190,7 @@ def reconcile(run: RunView, graph: TaskGraph | None, pods: Sequence[ObservedPod]
         return _finished(s)
 
     if graph is None or run.definition_error:
-        for p in _alive(pods):
+        for p in _alive(pods, now, settings):
             s.delete(p.name, "the run's definition is invalid")
         s.set_run(RunState.FAILED, run.definition_error or "the workflow version could not be loaded")
         return _finished(s)
@@ -232,10 +232,12 @@ def _sweep(s: _Step) -> None:
             s.delete(p.name, "its attempt has ended")
 
 
-def _alive(pods: Sequence[ObservedPod]) -> list[ObservedPod]:
-    """Pods whose containers may still run (a deleted pod runs until it terminates; a deleted pod
-    on an unreachable node never reports again and counts as gone)."""
-    return [p for p in pods if p.phase in ALIVE_PHASES and not (p.deleted and p.phase == "Unknown")]
+def _alive(pods: Sequence[ObservedPod], now: datetime, settings: EngineSettings) -> list[ObservedPod]:
+    """Pods whose containers may still run. A deleted pod runs until it terminates; one on an
+    unreachable node never reports again: it counts as gone when its phase is Unknown, or when it
+    still shows a live phase `deleted_pod_bound` after its deletion (a stop never waits for ever)."""
+    return [p for p in pods if p.phase in ALIVE_PHASES and not (p.deleted and p.phase == "Unknown")
+            and not (p.deleted and p.deleted_at is not None and now >= p.deleted_at + settings.deleted_pod_bound)]
 
 
 def _adopt(s: _Step, graph: TaskGraph) -> None:
@@ -423,7 +425,7 @@ def _stop(s: _Step, graph: TaskGraph) -> Decision:
     for ti in list(s.status.tasks.values()):
         if ti.status not in TaskState.FINAL:
             s.set_task(ti, status=TaskState.CANCELLED, ended_at=ti.ended_at or s.now, next_attempt_at=None)
-    alive = _alive(s.pods)
+    alive = _alive(s.pods, s.now, s.settings)
     for p in alive:
         if not p.deleted:
             s.delete(p.name, "the run was asked to stop")

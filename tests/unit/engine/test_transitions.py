@@ -199,6 +199,11 @@ CASES = [
          running(ti("a", "RUNNING", pod_name="run-1-a-1")),
          pods=[ObservedPod("run-1-a-1", "a", 1, 0, "Succeeded", finished_at=NOW)], run_state="SUCCESS",
          tasks={"a": "SUCCESS"}, events=["TaskSuccess", "RunSuccess"]),
+    # a stopped run whose pod is on a node that no longer answers: STOPPED after the bound, not never
+    Case("stopping-with-a-pod-on-a-lost-node-ends", CHAIN, running(ti("a", "CANCELLED"), ti("b", "CANCELLED", 0),
+                                                                   state="STOPPING"),
+         pods=[pod("a", "Running", deleted=True, deleted_at=NOW - S.deleted_pod_bound, ran=True)],
+         view={"stop_requested": True}, run_state="STOPPED", requeue="any"),
     # a timeout recorded whose pod delete was lost: the pod is stopped on the next pass
     Case("ended-attempt-with-a-live-pod-deletes-it", RETRY,
          running(ti("a", "UP_FOR_RETRY", next_attempt_at=NOW + timedelta(seconds=30)), ti("b", "NONE", 0)),
