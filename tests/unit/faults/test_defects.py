@@ -77,13 +77,16 @@ async def test_a_crash_right_after_the_timeouts_pod_delete_keeps_the_timeout() -
     w = World()
     await w.workflow("w", ONE_TASK.replace("retries: 1", "retries: 0"))
     await w.run("w", "r", {"a": SLOW})
-    await w.tick("r", seconds=60 + 30 + 3)  # past execution_timeout + grace: the engine deletes the pod
-    w.server.injector = CrashAt("delete", "Pod")
-    for _ in range(5):
+    await w.tick("r", seconds=60)
+    crash = w.server.injector = CrashAt("delete", "Pod")  # the engine deletes the pod at its deadline
+    at_crash = None
+    for _ in range(60):
         try:
             await w.tick("r")
         except Crash:
+            at_crash = w.task("r", "a")["status"]
             w.restart()
+    assert crash.fired and at_crash == "TIMEOUT"  # the engine's own delete, its outcome recorded first
     w.server.injector = NoFaults()
     await w.tick("r", seconds=60)
     a = w.task("r", "a")
