@@ -209,8 +209,13 @@ async def _create_pod(ctx: Context, run: WorkflowRun, launch: Launch | None, loa
     try:
         await ctx.kube.create(body, run.namespace)
     except KubeError as e:
-        if e.status in REFUSED:
+        if e.status in REFUSED:  # surely not created: taken back from the record, and its token goes
             not_created.add(action.task_id)
+            if token_secret is not None:
+                try:
+                    await ctx.kube.delete("Secret", token_secret, run.namespace)
+                except KubeError:
+                    pass  # made again (409 is success) when the pod is asked for again
         raise
 
 

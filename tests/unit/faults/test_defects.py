@@ -203,6 +203,7 @@ async def test_a_refused_pod_is_asked_again_under_the_same_name_when_the_quota_f
     w.server.injector = quota
     await w.tick("r", seconds=20)
     assert w.task("r", "a")["status"] == "NONE" and w.created() == []
+    assert w.secrets() == []  # the token made for a refused pod goes with it
     quota.refusing = False
     await w.tick("r", seconds=30)
     assert w.status("r")["runState"] == "SUCCESS"
