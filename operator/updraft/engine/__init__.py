@@ -1,8 +1,9 @@
 """The run engine (pure): reconcile(run, graph, pods, now, settings) -> Decision(status, actions).
 
 Handlers build a RunView (with RunStatus.from_dict of the CR status) and ObservedPods (with
-`observe` of each pod object), call `reconcile`, apply the actions in order, write
-`decision.status.to_dict(...)` once, and call again at `decision.requeue_at`. States live in
+`observe` of each pod object), call `reconcile`, write `decision.status.to_dict(...)`, then
+apply the actions in order (the record before the act: handlers/runs.py), and call again at
+`decision.requeue_at`. States live in
 `updraft.model.states`.
 """
 

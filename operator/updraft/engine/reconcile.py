@@ -1,7 +1,7 @@
 """The run state machine: (run, task graph, observed pods, now) -> Decision. Pure.
 
-One call looks at everything once and decides everything once; the handler applies the actions
-in order (create pods, delete pods, post events) and writes `Decision.status` a single time.
+One call looks at everything once and decides everything once; the handler writes
+`Decision.status` first, then applies the actions in order (create pods, delete pods, post events).
 
 Idempotency and adoption. The same inputs give the same Decision. A pod's name is a function
 of (run, task, attempt, re-launch index), and the engine never asks for a pod it can see. The
@@ -11,10 +11,11 @@ is recorded before the pod that showed it is deleted. An operator that restarts 
 its view from the status it wrote and the pods it finds: a pod newer than what the status knows
 for its task (a status write was lost) is adopted as the task's current attempt instead of being
 started again. A name is never created twice: a task whose recorded pod is gone (the handler
-confirms with a direct read that the pod list did not just miss it) was lost to the
-infrastructure, QUEUED or RUNNING alike, and gets a new pod under the next name, counted
-against EngineSettings.max_infra_retries (a pod that finished and vanished unseen would
-otherwise run its attempt a second time under the same name). A RUNNING task whose pod is gone
+confirms with a direct read that the pod list did not just miss it) gets a new pod under the
+next name (a pod that finished and vanished unseen would otherwise run its attempt a second time
+under the same name), counted against EngineSettings.max_infra_retries when the pod had been
+seen running, else against max_unseen_relaunches (the operator's own crash between recording a
+pod and creating it lands there too). A RUNNING task whose pod is gone
 after its execution deadline timed out (the deletion was the operator's own; its record was
 lost). A deleted pod whose container may still run is waited for (at most
 `deleted_pod_bound`) before its task is re-launched.
@@ -51,8 +52,8 @@ from datetime import datetime, timedelta
 from updraft.definition.model import Task, TaskGraph
 from updraft.engine import triggers
 from updraft.engine.model import EngineSettings, ObservedPod, Outcome, RunStatus, RunView, TaskInstance
-from updraft.engine.outcome import DONE, INFRA, PENDING, RUNNING, classify_pod
 from updraft.model.states import RunState, TaskState
+from updraft.engine.outcome import DONE, INFRA, PENDING, RUNNING, classify_pod
 from updraft.engine.retry import retry_delay
 from updraft.model.names import pod_name
 
