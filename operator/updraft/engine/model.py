@@ -22,6 +22,8 @@ class TaskInstance:
     attempt: int = 0  # the try number of the latest attempt; 0: never started
     reschedules: int = 0  # sensor re-launches within the current attempt
     infra_retries: int = 0  # attempts lost to the infrastructure (not counted against retries)
+    unseen_relaunches: int = 0  # pods recorded but gone before they were seen (an operator crash between
+    # recording a pod and creating it, or a pod deleted at once): re-launched, bounded apart
     pod_name: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -36,6 +38,7 @@ class TaskInstance:
             "status": self.status, "startedAt": format_ts(self.started_at), "endedAt": format_ts(self.ended_at),
             "podName": self.pod_name, "errorMessage": self.error, "logStream": log_stream,
             "rescheduleCount": self.reschedules, "infraRetries": self.infra_retries,
+            "unseenRelaunches": self.unseen_relaunches or None,
             "nextAttemptAt": format_ts(self.next_attempt_at), "logStatus": self.log_status,
             "logStatusReason": self.log_reason,
         }
@@ -45,6 +48,7 @@ class TaskInstance:
     def from_dict(cls, d: Mapping[str, Any]) -> TaskInstance:
         return cls(task_id=d["taskId"], status=d.get("status", TaskState.NONE), attempt=int(d.get("attemptNumber", 0)),
                    reschedules=int(d.get("rescheduleCount", 0)), infra_retries=int(d.get("infraRetries", 0)),
+                   unseen_relaunches=int(d.get("unseenRelaunches", 0)),
                    pod_name=d.get("podName"), started_at=parse_ts(d.get("startedAt")),
                    ended_at=parse_ts(d.get("endedAt")), next_attempt_at=parse_ts(d.get("nextAttemptAt")),
                    error=d.get("errorMessage"), log_status=d.get("logStatus"), log_reason=d.get("logStatusReason"))
@@ -107,6 +111,9 @@ class ObservedPod:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     deleted: bool = False  # deletionTimestamp set
+    deleted_at: datetime | None = None  # its deletionTimestamp
+    ran: bool = False  # its container started (running or terminated with a start time)
+    infra_retries: int = 0  # the task's infrastructure re-launches when this pod was made (its annotation)
     exit_code: int | None = None
     reason: str | None = None  # pod status reason (Evicted, DeadlineExceeded, ...) or container reason
     disruption: str | None = None  # DisruptionTarget condition reason (PreemptionByScheduler, DeletionByTaintManager...)
@@ -137,6 +144,7 @@ class RunView:
 @dataclass(frozen=True)
 class EngineSettings:
     max_infra_retries: int = 3  # pods lost to the infrastructure per task, on top of its retries
+    max_unseen_relaunches: int = 10  # pods of a task recorded but never seen (see TaskInstance)
     timeout_grace: timedelta = timedelta(seconds=30)  # the pod's own deadline fires first
     cleanup_delay: timedelta = timedelta(minutes=5)  # a finished run's pods (and logs) stay this long
     default_task_timeout: timedelta = timedelta(hours=1)  # the quota when a task sets none
@@ -149,3 +157,6 @@ class EngineSettings:
     # whose logs live only on the pods (the chart's logs.backend: none)
     failed_cleanup_delay: timedelta | None = None
     ship_logs: bool = False  # task pods ship their logs: an attempt that ends without a report is INCOMPLETE
+    # A deleted pod that still shows a live phase this long after its deletionTimestamp is on a
+    # node that no longer answers (terminationGracePeriodSeconds is 30): it counts as gone.
+    deleted_pod_bound: timedelta = timedelta(seconds=90)

@@ -31,7 +31,13 @@ EngineSettings.max_infra_retries). It is recognised by, in order:
   (preemption, taint-manager eviction, Eviction API, pod GC of a pod on a vanished node,
   kubelet termination);
 - the container's terminated reason `ContainerStatusUnknown` (its node went away mid-run);
-- a deletionTimestamp on a pod that has not finished (somebody deleted it under us).
+- a deletionTimestamp on a pod that has not finished (somebody deleted it under us), and on one
+  the kubelet already moved to Failed without a report from the runner: a `kubectl delete pod`
+  SIGTERMs the container (exit 143, phase Failed); the operator's own deletions (timeouts, stop,
+  clean-up) are recorded in the run status before the pod is deleted, so they never land here;
+- `DeadlineExceeded` before the container started: activeDeadlineSeconds counts from the pod's
+  startTime, image pull included, and the task never ran (after it started, it is the task's
+  timeout).
 A pod that Succeeded is a success whatever its conditions say: its work is done. OOMKilled is
 the task's own doing (it asked for too much memory) and counts against its retries, as in
 Airflow. A pod in phase Unknown (node unreachable) is still alive as far as we know: the
@@ -116,7 +122,13 @@ def classify_pod(pod: ObservedPod) -> PodOutcome:
     infra = pod.disruption if pod.disruption in INFRA_DISRUPTIONS else (
         pod.reason if pod.reason in INFRA_REASONS else None)
     if pod.phase == "Failed":
-        return PodOutcome(INFRA, reason=infra) if infra else PodOutcome(DONE, _failure(pod))
+        if infra:
+            return PodOutcome(INFRA, reason=infra)
+        if pod.deleted and pod.outcome is None:
+            return PodOutcome(INFRA, reason="pod deleted")
+        if pod.reason == "DeadlineExceeded" and not pod.ran:
+            return PodOutcome(INFRA, reason="the pod's deadline passed before its container started")
+        return PodOutcome(DONE, _failure(pod))
     if pod.deleted:
         return PodOutcome(INFRA, reason=infra or "pod deleted")
     if pod.phase in ("Running", "Unknown"):

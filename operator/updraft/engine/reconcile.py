@@ -1,16 +1,28 @@
 """The run state machine: (run, task graph, observed pods, now) -> Decision. Pure.
 
-One call looks at everything once and decides everything once; the handler applies the actions
-in order (create pods, delete pods, post events) and writes `Decision.status` a single time.
+One call looks at everything once and decides everything once; the handler writes
+`Decision.status` first, then applies the actions in order (create pods, delete pods, post events).
 
 Idempotency and adoption. The same inputs give the same Decision. A pod's name is a function
-of (run, task, attempt, reschedule index), so creating it twice is harmless; beyond that the
-engine never asks for a pod it can see. An operator that restarts mid-run rebuilds its view
-from the status it wrote and the pods it finds: a pod newer than what the status knows for its
-task (the status patch was lost after the pod was created) is adopted as the task's current
-attempt instead of being started again. A task the status says is QUEUED whose pod is missing
-gets the same pod asked for again (its creation failed or is not visible yet); one that was
-seen RUNNING and whose pod is gone was lost to the infrastructure.
+of (run, task, attempt, re-launch index), and the engine never asks for a pod it can see. The
+handler writes the status *before* it applies the actions (handlers/runs.py), so every pod name
+is recorded before the pod can exist, and every fact the engine learns (an outcome, a timeout)
+is recorded before the pod that showed it is deleted. An operator that restarts mid-run rebuilds
+its view from the status it wrote and the pods it finds: a pod newer than what the status knows
+for its task (a status write was lost) is adopted as the task's current attempt instead of being
+started again. A name is never created twice: a task whose recorded pod is gone (the handler
+confirms with a direct read that the pod list did not just miss it) gets a new pod under the
+next name (a pod that finished and vanished unseen would otherwise run its attempt a second time
+under the same name), counted against EngineSettings.max_infra_retries when the pod had been
+seen running, else against max_unseen_relaunches (the operator's own crash between recording a
+pod and creating it lands there too). A RUNNING task whose pod is gone
+after its execution deadline timed out (the deletion was the operator's own; its record was
+lost). A deleted pod whose container may still run is waited for (at most
+`deleted_pod_bound`) before its task is re-launched.
+
+Clean-up as the run goes: pods of superseded attempts and sensor pokes are deleted once their
+outcome is recorded, and an attempt's task-API token Secret (DeleteToken) as soon as the
+attempt ends; the latest pod of each task stays, for its logs, until the run's clean-up.
 
 Run states. STARTING -> QUEUED (no concurrency slot yet) -> RUNNING -> SUCCESS | FAILED, or
 STOPPING -> STOPPED when asked to stop. The end state follows Airflow's DagRun.update_state
@@ -76,7 +88,14 @@ class Event:
     message: str
 
 
-Action = CreatePod | DeletePod | Event
+@dataclass(frozen=True)
+class DeleteToken:
+    """Delete the task-API token Secret of this pod's attempt (NotFound is success)."""
+
+    pod_name: str
+
+
+Action = CreatePod | DeletePod | DeleteToken | Event
 
 
 @dataclass(frozen=True)
@@ -108,8 +127,14 @@ class _Step:
         self.actions.append(Event(type_, reason, message))
 
     def delete(self, name: str, reason: str) -> None:
+        """Delete a pod, its token first (a crash in between leaves the pod, so both are asked again)."""
+        self.delete_token(name)
         if not any(isinstance(a, DeletePod) and a.pod_name == name for a in self.actions):
             self.actions.append(DeletePod(name, reason))
+
+    def delete_token(self, pod: str) -> None:
+        if DeleteToken(pod) not in self.actions:
+            self.actions.append(DeleteToken(pod))
 
     def set_run(self, state: str, error: str | None = None) -> None:
         if self.status.run_state == state:
@@ -130,6 +155,9 @@ class _Step:
     def set_task(self, ti: TaskInstance, **changes: object) -> TaskInstance:
         new = replace(ti, **changes)  # type: ignore[arg-type]
         self.status = self.status.with_task(new)
+        if ti.pod_name and ti.status in TaskState.ACTIVE and (new.status not in TaskState.ACTIVE
+                                                               or new.pod_name != ti.pod_name):
+            self.delete_token(ti.pod_name)  # the attempt (or this pod of it) has ended
         if new.status != ti.status:
             warn = new.status in (TaskState.FAILED, TaskState.UPSTREAM_FAILED, TaskState.TIMEOUT, TaskState.UP_FOR_RETRY)
             detail = f" (attempt {new.attempt})" if new.attempt else ""
@@ -164,7 +192,7 @@ def reconcile(run: RunView, graph: TaskGraph | None, pods: Sequence[ObservedPod]
         return _finished(s)
 
     if graph is None or run.definition_error:
-        for p in _alive(pods):
+        for p in _alive(pods, now, settings):
             s.delete(p.name, "the run's definition is invalid")
         s.set_run(RunState.FAILED, run.definition_error or "the workflow version could not be loaded")
         return _finished(s)
@@ -188,13 +216,30 @@ def reconcile(run: RunView, graph: TaskGraph | None, pods: Sequence[ObservedPod]
     _finish_if_complete(s, graph)
     if s.status.run_state in RunState.FINAL:
         return _finished(s)
+    _sweep(s)
     return s.decision()
 
 
-def _alive(pods: Sequence[ObservedPod]) -> list[ObservedPod]:
-    """Pods whose containers may still run (a deleted pod runs until it terminates; a deleted pod
-    on an unreachable node never reports again and counts as gone)."""
-    return [p for p in pods if p.phase in ALIVE_PHASES and not (p.deleted and p.phase == "Unknown")]
+def _sweep(s: _Step) -> None:
+    """Delete what the status no longer needs: pods of superseded attempts and sensor pokes (their
+    outcome is recorded), and a task's latest pod that still runs although its attempt ended (a
+    timeout whose delete was lost). The latest pod of each task stays until the run's clean-up."""
+    for p in s.pods:
+        if p.deleted:
+            continue
+        ti = s.status.tasks.get(p.task_id)
+        if ti is None or ti.pod_name != p.name:
+            s.delete(p.name, "superseded: its outcome is recorded")
+        elif ti.status not in TaskState.ACTIVE and p.phase in ALIVE_PHASES:
+            s.delete(p.name, "its attempt has ended")
+
+
+def _alive(pods: Sequence[ObservedPod], now: datetime, settings: EngineSettings) -> list[ObservedPod]:
+    """Pods whose containers may still run. A deleted pod runs until it terminates; one on an
+    unreachable node never reports again: it counts as gone when its phase is Unknown, or when it
+    still shows a live phase `deleted_pod_bound` after its deletion (a stop never waits for ever)."""
+    return [p for p in pods if p.phase in ALIVE_PHASES and not (p.deleted and p.phase == "Unknown")
+            and not (p.deleted and p.deleted_at is not None and now >= p.deleted_at + settings.deleted_pod_bound)]
 
 
 def _adopt(s: _Step, graph: TaskGraph) -> None:
@@ -211,6 +256,7 @@ def _adopt(s: _Step, graph: TaskGraph) -> None:
             s.event("Normal", "TaskAdopted", f"task {tid}: adopting pod {p.name} (attempt {p.attempt})")
             s.set_task(ti, status=TaskState.QUEUED, attempt=p.attempt, reschedules=p.reschedule, pod_name=p.name,
                        next_attempt_at=None, ended_at=None, error=None,
+                       infra_retries=max(ti.infra_retries, p.infra_retries),
                        started_at=ti.started_at if p.reschedule else None)
 
 
@@ -221,11 +267,11 @@ def _observe(s: _Step, graph: TaskGraph) -> None:
         if ti.status not in TaskState.ACTIVE or ti.pod_name is None:
             continue
         pod = s.by_name.get(ti.pod_name)
-        if pod is None:
-            if ti.status == TaskState.QUEUED:  # asked for, never seen: ask again (same name)
-                s.actions.append(CreatePod(tid, ti.attempt, ti.reschedules, ti.pod_name))
+        if pod is None:  # recorded, and confirmed gone: never the same name again
+            if ti.status == TaskState.RUNNING:
+                _lost(s, task, ti, "its pod disappeared")
             else:
-                _infra(s, ti, "its pod disappeared")
+                _unseen(s, ti)
             continue
         result = classify_pod(pod)
         if result.kind == PENDING:
@@ -235,7 +281,11 @@ def _observe(s: _Step, graph: TaskGraph) -> None:
                 ti = s.set_task(ti, status=TaskState.RUNNING, started_at=ti.started_at or pod.started_at or s.now)
             _enforce_timeout(s, task, ti, pod)
         elif result.kind == INFRA:
-            _infra(s, ti, result.reason or "infrastructure failure")
+            if pod.deleted and pod.phase in ALIVE_PHASES and pod.ran and pod.deleted_at is not None \
+                    and s.now < pod.deleted_at + s.settings.deleted_pod_bound:
+                s.wakeups.append(min(s.now + s.settings.stop_poll, pod.deleted_at + s.settings.deleted_pod_bound))
+                continue  # its container may still run: no second copy of the attempt until it ends
+            _lost(s, task, ti, result.reason or "infrastructure failure")
         else:
             assert result.kind == DONE and result.outcome is not None
             _apply_outcome(s, task, ti, result.outcome, pod.finished_at or s.now, pod.started_at)
@@ -248,10 +298,11 @@ def _enforce_pending(s: _Step, task: Task, ti: TaskInstance, pod: ObservedPod) -
     if s.now < deadline:
         s.wakeups.append(deadline)
         return
+    # not the task's doing (image pull, scheduling, a quota): the infrastructure's, as Airflow's
+    # task_queued_timeout re-queues the task without spending a try
     limit = s.settings.pending_timeout.total_seconds()
     s.delete(pod.name, f"still Pending after {limit:g}s")
-    _apply_outcome(s, task, ti, Outcome("failed", f"the task's pod did not start within {limit:g}s"
-                                        + (f" ({pod.reason})" if pod.reason else "")), s.now, None)
+    _infra(s, ti, f"its pod did not start within {limit:g}s" + (f" ({pod.reason})" if pod.reason else ""))
 
 
 def _enforce_timeout(s: _Step, task: Task, ti: TaskInstance, pod: ObservedPod) -> None:
@@ -266,6 +317,33 @@ def _enforce_timeout(s: _Step, task: Task, ti: TaskInstance, pod: ObservedPod) -
     s.delete(pod.name, f"execution_timeout of {limit.total_seconds():g}s exceeded")
     _apply_outcome(s, task, ti, Outcome("timeout", f"the task exceeded its execution_timeout ({limit.total_seconds():g}s)"),
                    s.now, None)
+
+
+def _lost(s: _Step, task: Task, ti: TaskInstance, reason: str) -> None:
+    """The task's pod is gone or failed for the infrastructure. Past the first pod's execution
+    deadline it timed out (the operator deleted it and the record was lost); else re-launch."""
+    limit = task.execution_timeout or s.settings.default_task_timeout
+    if (ti.status == TaskState.RUNNING and ti.reschedules == 0 and ti.started_at is not None
+            and s.now >= ti.started_at + limit + s.settings.timeout_grace):
+        _apply_outcome(s, task, ti, Outcome("timeout", f"the task exceeded its execution_timeout "
+                                                       f"({limit.total_seconds():g}s)"), s.now, None)
+        return
+    _infra(s, ti, reason)
+
+
+def _unseen(s: _Step, ti: TaskInstance) -> None:
+    """A recorded pod never seen: not created (the operator died between recording and creating
+    it) or removed before it started. A new name, so an attempt that did run is never run again
+    under its old name; bounded apart from infra_retries, since the operator's own crashes land
+    here too."""
+    if ti.unseen_relaunches >= s.settings.max_unseen_relaunches:
+        s.set_task(ti, status=TaskState.FAILED, ended_at=s.now,
+                   error=f"its pod disappeared before it started, {ti.unseen_relaunches + 1} times")
+        return
+    s.event("Warning", "TaskInfrastructureRetry",
+            f"task {ti.task_id} attempt {ti.attempt}: pod {ti.pod_name} not found; re-launching")
+    ti = s.set_task(ti, unseen_relaunches=ti.unseen_relaunches + 1)
+    s.start_attempt(ti, ti.attempt, ti.reschedules + 1, ti.infra_retries)
 
 
 def _infra(s: _Step, ti: TaskInstance, reason: str) -> None:
@@ -355,7 +433,7 @@ def _stop(s: _Step, graph: TaskGraph) -> Decision:
     for ti in list(s.status.tasks.values()):
         if ti.status not in TaskState.FINAL:
             s.set_task(ti, status=TaskState.CANCELLED, ended_at=ti.ended_at or s.now, next_attempt_at=None)
-    alive = _alive(s.pods)
+    alive = _alive(s.pods, s.now, s.settings)
     for p in alive:
         if not p.deleted:
             s.delete(p.name, "the run was asked to stop")
@@ -368,6 +446,7 @@ def _stop(s: _Step, graph: TaskGraph) -> Decision:
 def _finished(s: _Step) -> Decision:
     """A finished run keeps its pods (and their logs) for `cleanup_delay`, then deletes them."""
     completed = s.status.completed_on or s.now
+    _sweep(s)
     remaining = [p for p in s.pods if not p.deleted]
     if not remaining:
         return s.decision(done=True)
@@ -377,6 +456,9 @@ def _finished(s: _Step) -> Decision:
     due = completed + delay
     if s.now < due:
         return s.decision(requeue_at=due)
+    for ti in s.status.tasks.values():  # a token whose delete was lost in a crash
+        if ti.pod_name:
+            s.delete_token(ti.pod_name)
     for p in remaining:
         s.delete(p.name, "the run finished; cleaning up")
     return s.decision(requeue_at=s.now + timedelta(seconds=5))

@@ -1,6 +1,14 @@
 """One reconcile of a WorkflowRun: read the run, its workflow, version and pods; ask the engine;
-apply its actions; write the status once. Returns the engine's decision (for the daemon's timer),
-or None when the run is gone."""
+write the status; apply its actions. Returns the engine's decision (for the daemon's timer), or
+None when the run is gone.
+
+The status is written *before* the actions (only ended attempts' token Secrets are deleted before it) (see docs/operations.md, "What Updraft guarantees when
+things fail"): a pod's name is on record before the pod can exist, and an outcome or a timeout
+before the pod that showed it is deleted, so a crash between two calls loses no fact and never
+makes the engine create a name twice. A pod create the API server refused for sure (or never
+tried, after an earlier refusal) is taken back from the record with a second write, so the
+same name is asked for again; an ambiguous failure (5xx, a timeout) leaves the record, and the
+engine re-launches under a new name if the pod does not exist."""
 
 from __future__ import annotations
 
@@ -11,13 +19,14 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from updraft import metrics
-from updraft.engine import CreatePod, Decision, DeletePod, Event, ObservedPod, RunStatus, RunView, reconcile
+from updraft.engine import (CreatePod, Decision, DeletePod, DeleteToken, Event, ObservedPod, RunStatus, RunView,
+                            TaskInstance, observe, reconcile)
 from updraft.errors import Permanent, Retry, transient
 from updraft.handlers.context import Context
 from updraft.k8s.resources import KubeError
 from updraft.model import names
-from updraft.model.run import WorkflowRun, choose_version
-from updraft.model.states import RunState, TriggerMode
+from updraft.model.run import Launch, WorkflowRun, choose_version
+from updraft.model.states import RunState, TaskState, TriggerMode
 from updraft.model.workflow import Workflow
 from updraft.plan.admission import is_admitted
 from updraft.plan.logs import effective_log_group
@@ -63,6 +72,12 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
     waiting = status.run_state in (RunState.STARTING, RunState.QUEUED)
     if waiting and workflow is not None and workflow.trigger_mode == TriggerMode.DISABLED and error is None:
         error = f"workflow {run.workflow!r} is disabled (triggerMode: disabled): it accepts no new runs"
+    launch = run.launch or (_launch(ctx, workflow) if workflow is not None else None)
+    if launch is None and error is None and status.run_state not in RunState.FINAL:
+        # deleted with its runs orphaned (kubectl delete --cascade=orphan) before this run recorded
+        # what its pods are made with: no role, environment or image to start a task with
+        error = (f"workflow {run.workflow!r} was deleted before this run started: "
+                 "its role, environment and runner image are unknown, so no task can start")
     admitted = not waiting or (loaded is not None and is_admitted(
         await ctx.runs.all(), run, loaded.graph.max_active_runs, ctx.settings.max_concurrent_runs))
     view = RunView(name=name, workflow=run.workflow, created_at=run.created_at or now, status=status,
@@ -70,22 +85,35 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
                    namespace=namespace, version=choice.version or "",
                    run_type="scheduled" if run.is_scheduled else "manual", logical_date=run.logical_date)
     pods = await ctx.watched.pods(namespace, name)  # from the pod index
+    pods += await _recorded_but_unlisted(ctx, namespace, status, pods)
     decision = reconcile(view, loaded.graph if loaded else None, pods, now, ctx.engine_settings)
     decision = await _with_log_tails(ctx, namespace, status, decision, pods)
 
-    failed = await _apply_actions(ctx, run, workflow, loaded, view, decision, post_event)
     extra: dict[str, Any] = {"runId": name, "observedGeneration": run.generation}
     if choice.version is not None:
         extra["workflowVersion"] = choice.version
     if loaded is not None:
         extra["maxActiveRuns"] = loaded.graph.max_active_runs
+    if launch is not None and run.launch is None and decision.status.run_state not in RunState.WAITING:
+        extra["launch"] = launch.to_dict()  # admitted: every pod of this run is made with these
     if decision.done:
         extra["finalized"] = True  # its pods are cleaned up: no loop for it after a restart
-    workflow_id = names.workflow_id(workflow.api_name, workflow.uid) if workflow is not None else run.workflow
+    workflow_id = _workflow_id(run, launch, workflow)
     new_status = {**decision.status.to_dict(workflow_id, name), **extra}
+    for action in decision.actions:  # tokens of ended attempts first: a crash after the record loses none
+        if isinstance(action, DeleteToken):
+            await _delete_token(ctx, run, action.pod_name)
     if any(run.status.get(k) != v for k, v in new_status.items()):
-        await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
+        await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)  # the record, then the acts
         _record(run.workflow, run.run_type, run.status, new_status, pods)
+    failed, not_created = await _apply_actions(ctx, run, launch, loaded, view, decision, post_event)
+    if not_created:  # take back the names the API server surely did not create: asked again next time
+        before = RunStatus.from_dict(run.status).tasks
+        taken_back = decision.status
+        for tid in not_created:
+            taken_back = taken_back.with_task(before.get(tid) or TaskInstance(tid))
+        new_status = {**taken_back.to_dict(workflow_id, name), **extra}
+        await ctx.kube.patch_status("WorkflowRun", name, namespace, new_status)
     metrics.RUN_STATES.set(namespace, name, new_status.get("runState"))
     if failed:  # look again soon: a refused pod may be accepted once a quota frees or a webhook answers
         requeue = now + ACTION_RETRY
@@ -117,40 +145,93 @@ async def _with_log_tails(ctx: Context, namespace: str, before: RunStatus, decis
     return replace(decision, status=status) if status is not decision.status else decision
 
 
-async def _apply_actions(ctx: Context, run: WorkflowRun, workflow: Workflow | None, loaded: Loaded | None,
-                         view: RunView, decision: Decision, post_event: PostEvent) -> bool:
-    """Apply the engine's actions in order; a refused write stops the rest and becomes an event
-    (the status is still written). True when one failed."""
+def _launch(ctx: Context, workflow: Workflow) -> Launch:
+    workflow_id = names.workflow_id(workflow.api_name, workflow.uid)
+    return Launch(image=ctx.settings.image_for(workflow.engine_version),  # type: ignore[arg-type]
+                  role_arn=workflow.role_arn, environment=dict(workflow.environment), workflow_id=workflow_id,
+                  log_group=effective_log_group(workflow.spec, workflow_id, ctx.settings.logs_backend))
+
+
+async def _recorded_but_unlisted(ctx: Context, namespace: str, status: RunStatus,
+                                 listed: list[ObservedPod]) -> list[ObservedPod]:
+    """The pods the status records for live tasks that the list did not show, read one by one: a
+    list (or a watch-fed cache) may lag a create, and the engine takes a recorded pod that is
+    missing for lost, so it must really be gone."""
+    seen = {p.name for p in listed}
+    found = []
+    for ti in status.tasks.values():
+        if ti.status in TaskState.ACTIVE and ti.pod_name and ti.pod_name not in seen:
+            body = await ctx.kube.get_or_none("Pod", ti.pod_name, namespace)
+            if body is not None:
+                found.append(observe(body))
+    return found
+
+
+REFUSED = frozenset({400, 403, 404, 422, 429})  # answers that say the write was not applied
+
+
+async def _apply_actions(ctx: Context, run: WorkflowRun, launch: Launch | None, loaded: Loaded | None,
+                         view: RunView, decision: Decision, post_event: PostEvent) -> tuple[bool, set[str]]:
+    """Apply the engine's actions in order (the tokens' deletes are done already); a failed write
+    stops the rest and becomes an event. Returns (whether one failed, the tasks whose pod
+    surely was not created: refused, or never tried)."""
+    not_created: set[str] = set()
+    failed = False
     for action in decision.actions:
+        if failed:
+            if isinstance(action, CreatePod):
+                not_created.add(action.task_id)
+            continue
         try:
             if isinstance(action, CreatePod):
-                if workflow is None or loaded is None:
-                    raise Permanent("WorkflowGone", f"workflow {run.workflow!r} is gone: no pod can be made")
-                await _create_pod(ctx, run, workflow, loaded, view, decision, action)
+                await _create_pod(ctx, run, launch, loaded, view, decision, action, not_created)
             elif isinstance(action, DeletePod):
                 await ctx.kube.delete("Pod", action.pod_name, run.namespace)
             elif isinstance(action, Event):
                 post_event(_ref(run), action.type, action.reason, action.message)
-        except (KubeError, Permanent) as e:
+        except (KubeError, Permanent, TimeoutError, OSError) as e:
             log.warning("run %s/%s: %s failed: %s", run.namespace, run.name, type(action).__name__, e)
             post_event(_ref(run), "Warning", "ActionFailed", f"{type(action).__name__}: {e}")
-            return True
-    return False
+            failed = True
+    return failed, not_created
 
 
-async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded: Loaded, view: RunView,
-                      decision: Decision, action: CreatePod) -> None:
+async def _delete_token(ctx: Context, run: WorkflowRun, pod: str) -> None:
+    """Delete an ended attempt's token Secret. Done before the status records the end, so a failure
+    fails the pass (asked again next time); only a 403 (a chart without `delete` on Secrets) is
+    let go: the token then lives as long as its run, and is useless once its attempt ended."""
+    if not ctx.settings.task_api_url:
+        return  # no task API: no tokens were made
+    try:
+        await ctx.kube.delete("Secret", names.token_secret_name(pod), run.namespace)
+    except KubeError as e:
+        if e.status != 403:
+            raise
+        log.warning("run %s/%s: may not delete the token of %s (the chart's RBAC): %s", run.namespace, run.name, pod, e)
+
+
+async def _create_pod(ctx: Context, run: WorkflowRun, launch: Launch | None, loaded: Loaded | None, view: RunView,
+                      decision: Decision, action: CreatePod, not_created: set[str]) -> None:
     s = ctx.settings
-    token_secret = await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt) if s.task_api_url else None
+    if launch is None or loaded is None:
+        not_created.add(action.task_id)
+        raise Permanent("WorkflowGone", f"workflow {run.workflow!r} is gone: no pod can be made")
+    try:
+        token_secret = (await _token_secret(ctx, run, action.pod_name, action.task_id, action.attempt)
+                        if s.task_api_url else None)
+    except BaseException:
+        not_created.add(action.task_id)  # the pod was not tried
+        raise
+    ti = decision.status.tasks[action.task_id]
     body = build_pod(PodInputs(
         namespace=run.namespace, workflow=run.workflow, run_name=run.name, run_uid=run.uid,
         version=view.version, task=loaded.graph.tasks[action.task_id], attempt=action.attempt,
-        reschedule=action.reschedule, image=s.image_for(workflow.engine_version),  # type: ignore[arg-type]
+        reschedule=action.reschedule, infra_retries=ti.infra_retries, image=launch.image,
         image_pull_policy=s.runner_image_pull_policy, service_account=names.identity_name(run.workflow),
-        role_arn=workflow.role_arn, region=s.region, logical_date=view.effective_logical_date,
-        # the workflow's own variables, then the operator-wide ones (which win); neither may
-        # override the identity and runner variables build_pod sets
-        extra_env={**workflow.environment, **s.runner_env, **_log_env(ctx, run, workflow, action)},
+        role_arn=launch.role_arn, region=s.region, logical_date=view.effective_logical_date,
+        # the workflow's own variables (as recorded at admission), then the operator-wide ones
+        # (which win); neither may override the identity and runner variables build_pod sets
+        extra_env={**launch.environment, **s.runner_env, **_log_env(run, launch, action)},
         resources=s.runner_resources,
         task_api_url=s.task_api_url, token_secret=token_secret, definition_configmap=loaded.definition_configmap,
         params_json=json.dumps(dict(run.override_parameters)),
@@ -159,17 +240,34 @@ async def _create_pod(ctx: Context, run: WorkflowRun, workflow: Workflow, loaded
         command=tuple(s.runner_command)))
     if ctx.task_api_ca_pem:
         body = with_task_api_ca(body, ctx.task_api_ca_pem)
-    await ctx.kube.create(body, run.namespace)
+    try:
+        await ctx.kube.create(body, run.namespace)
+    except KubeError as e:
+        if e.status in REFUSED:  # surely not created: taken back from the record, and its token goes
+            not_created.add(action.task_id)
+            if token_secret is not None:
+                try:
+                    await ctx.kube.delete("Secret", token_secret, run.namespace)
+                except KubeError:
+                    pass  # made again (409 is success) when the pod is asked for again
+        raise
 
 
-def _log_env(ctx: Context, run: WorkflowRun, workflow: Workflow, action: CreatePod) -> dict[str, str]:
-    """Where the attempt's runner ships its log (nothing when logs stay on the pods)."""
-    workflow_id = names.workflow_id(workflow.api_name, workflow.uid)
-    group = effective_log_group(workflow.spec, workflow_id, ctx.settings.logs_backend)
-    if group is None:
+def _log_env(run: WorkflowRun, launch: Launch, action: CreatePod) -> dict[str, str]:
+    """Where the attempt's runner ships its log (nothing when logs stay on the pods): the group
+    recorded at admission, like the role."""
+    if not launch.log_group:
         return {}
-    return {names.ENV_LOG_GROUP: group,
-            names.ENV_LOG_STREAM: names.log_stream(workflow_id, run.name, action.task_id, action.attempt)}
+    return {names.ENV_LOG_GROUP: launch.log_group,
+            names.ENV_LOG_STREAM: names.log_stream(launch.workflow_id or run.workflow, run.name, action.task_id,
+                                                   action.attempt)}
+
+
+def _workflow_id(run: WorkflowRun, launch: Launch | None, workflow: Workflow | None) -> str:
+    """The workflow id of the ARN (log stream names): recorded at admission, else the workflow's."""
+    if launch is not None and launch.workflow_id:
+        return launch.workflow_id
+    return names.workflow_id(workflow.api_name, workflow.uid) if workflow is not None else run.workflow
 
 
 async def _token_secret(ctx: Context, run: WorkflowRun, pod: str, task_id: str, attempt: int) -> str:

@@ -26,6 +26,7 @@ LABEL_MANAGED = "app.kubernetes.io/managed-by"
 MANAGED_BY = "updraft"
 ANNOTATION_TASK_ID = "updraft.dev/task-id"
 ANNOTATION_RESCHEDULE = "updraft.dev/reschedule"
+ANNOTATION_INFRA_RETRIES = "updraft.dev/infra-retries"  # a task pod: its task's infrastructure re-launches so far
 ANNOTATION_SCHEDULED_TIME = "updraft.dev/scheduled-time"
 ANNOTATION_API_NAME = "updraft.dev/workflow-name"  # a workflow's API name when Kubernetes cannot hold it
 # what the API compiled for a spec (JSON: source digest, S3 VersionId read, version id)
@@ -176,12 +177,18 @@ def log_stream(workflow_id: str, run_id: str, task_id: str, attempt: int) -> str
 # -- task attempts ------------------------------------------------------------------------------
 
 def pod_name(run: str, task_id: str, attempt: int, reschedule: int = 0) -> str:
-    """`<run>-<task>-<attempt>[-r<n>]`: a DNS-1123 label of at most 63 characters.
+    """`<run>-<task>-<hash>-<attempt>[-r<n>]`: a DNS-1123 label of at most 63 characters.
+
+    `<hash>` (5 hex digits of the run and the task id, kept apart) makes the name unambiguous:
+    run `etl` with task `daily-load` and run `etl-daily` with task `load` read alike but get two
+    names, so one run can never take another's pod as its own. `-r<n>` is the n-th re-launch
+    within the attempt (a sensor's next poke, or a pod lost to the infrastructure): every pod the
+    engine ever asks for has a name of its own, and a name is never created twice.
 
     The task part is folded to at most 40 characters (with a hash when it changed); the run part
     takes the room left, hash-shortened when it does not fit (or holds '.', which a run name
     may and a label may not). A run name that fits is kept as is, so names stay readable."""
-    tail = f"-{attempt}" + (f"-r{reschedule}" if reschedule else "")
+    tail = f"-{_digest(run + chr(10) + task_id, 5)}-{attempt}" + (f"-r{reschedule}" if reschedule else "")
     task = dns_label(task_id, 40)
     head_room = MAX_LABEL - len(tail) - len(task) - 1
     if len(run) <= head_room and _INVALID.search(run) is None and run.strip("-") == run:

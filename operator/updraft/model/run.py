@@ -63,8 +63,38 @@ class WorkflowRun:
         return self.status.get("workflowVersion") or self.spec_version
 
     @property
+    def launch(self) -> Launch | None:
+        """What the run's pods are made with, recorded once when it was admitted (None before)."""
+        raw = self.status.get("launch")
+        return Launch.from_dict(raw) if isinstance(raw, Mapping) else None
+
+    @property
     def is_scheduled(self) -> bool:
         return self.run_type == "SCHEDULED"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """The Workflow fields a run's pods are built from (role, environment, runner image), recorded
+    in `status.launch` when the run is admitted: every pod of one run uses the same ones, whatever
+    happens to the Workflow while it runs (an update, or its deletion)."""
+
+    image: str
+    role_arn: str
+    environment: Mapping[str, str] = field(default_factory=dict)
+    workflow_id: str = ""  # the id in the workflow's ARN (log stream names)
+    log_group: str | None = None  # where task logs go (None: they stay on the pods)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"image": self.image, "roleArn": self.role_arn, "environment": dict(self.environment),
+             "workflowId": self.workflow_id, "logGroup": self.log_group}
+        return {k: v for k, v in d.items() if v not in (None, "")}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Launch:
+        return cls(image=str(d.get("image") or ""), role_arn=str(d.get("roleArn") or ""),
+                   environment={str(k): str(v) for k, v in (d.get("environment") or {}).items()},
+                   workflow_id=str(d.get("workflowId") or ""), log_group=d.get("logGroup") or None)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ What every task pod gets, whatever the workflow says:
   webhook on any cluster whose service-account issuer AWS trusts;
 - restricted pod security: non-root, no privilege escalation, no capabilities, seccomp
   RuntimeDefault, read-only root with an emptyDir at /tmp, where HOME and AIRFLOW_HOME point;
-- restartPolicy Never and activeDeadlineSeconds from execution_timeout: one pod is one attempt;
+- restartPolicy Never and activeDeadlineSeconds from execution_timeout (plus START_ALLOWANCE): one pod is one attempt;
 - the validated definition of the run's version, mounted read-only from an immutable ConfigMap
   owned by the WorkflowVersion (`definition_configmap`; one per version, not a copy per pod);
 - the runner's report in the termination message (see engine/outcome.py);
@@ -32,6 +32,10 @@ RUNNER_UID = 50000
 DEFINITION_DIR = "/etc/updraft/definition"
 DEFINITION_KEY = "definition.json"
 DEADLINE_GRACE = timedelta(seconds=15)
+# activeDeadlineSeconds counts from the pod's startTime, image pull and volume set-up included: the
+# pod's own deadline is only a backstop (the engine enforces execution_timeout from the
+# container's start), so it allows this long to start before the timeout begins to count.
+START_ALLOWANCE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class PodInputs:
     role_arn: str
     region: str
     logical_date: datetime
-    reschedule: int = 0
+    reschedule: int = 0  # the n-th pod of this attempt (sensor pokes and infrastructure re-launches)
+    infra_retries: int = 0  # pods of this task lost to the infrastructure so far (the engine's bound)
     image_pull_policy: str = "IfNotPresent"
     extra_env: Mapping[str, str] = field(default_factory=dict)
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -142,7 +147,7 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
         "serviceAccountName": i.service_account,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "activeDeadlineSeconds": int(math.ceil((timeout + DEADLINE_GRACE).total_seconds())),
+        "activeDeadlineSeconds": int(math.ceil((timeout + DEADLINE_GRACE + START_ALLOWANCE).total_seconds())),
         "terminationGracePeriodSeconds": 30,
         "securityContext": {
             "runAsNonRoot": True,
@@ -175,6 +180,7 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
             "labels": labels(i.workflow, i.run_name, i.task.task_id, i.attempt),
             "annotations": {names.ANNOTATION_TASK_ID: i.task.task_id,
                             names.ANNOTATION_RESCHEDULE: str(i.reschedule),
+                            names.ANNOTATION_INFRA_RETRIES: str(i.infra_retries),
                             "updraft.dev/version": i.version},
             "ownerReferences": [names.owner_ref("WorkflowRun", i.run_name, i.run_uid, controller=True,
                                                 block_owner_deletion=True)],

@@ -62,7 +62,12 @@ CLASSIFY = [
     ("failed-report-timeout", pod(phase="Failed", outcome=Outcome("timeout", "x")), "done", "timeout", None),
     ("failed-but-reported-success", pod(phase="Failed", exit_code=1, outcome=Outcome("success")), "done", "failed",
      None),
-    ("pod-deadline", pod(phase="Failed", reason="DeadlineExceeded"), "done", "timeout", None),
+    ("pod-deadline", pod(phase="Failed", reason="DeadlineExceeded", ran=True), "done", "timeout", None),
+    # activeDeadlineSeconds counts image pull too: a pod whose container never started did not time out
+    ("pod-deadline-before-start", pod(phase="Failed", reason="DeadlineExceeded"), "infra", None,
+     "the pod's deadline passed before its container started"),
+    # kubectl delete pod: SIGTERM, exit 143, phase Failed with no report: not the task's failure
+    ("deleted-then-failed", pod(phase="Failed", deleted=True, exit_code=143), "infra", None, "pod deleted"),
     ("oom-is-the-task's", pod(phase="Failed", reason="OOMKilled", exit_code=137), "done", "failed", None),
     ("evicted", pod(phase="Failed", reason="Evicted"), "infra", None, "Evicted"),
     ("evicted-despite-sigterm-report", pod(phase="Failed", reason="Evicted", outcome=FAILED_REPORT), "infra", None,
@@ -101,7 +106,7 @@ def test_classify_pod(p: ObservedPod, kind: str, state: str | None, reason: str 
 @pytest.mark.parametrize(("p", "needle"), [
     pytest.param(pod(phase="Failed", exit_code=2), "exited with code 2", id="exit-code"),
     pytest.param(pod(phase="Failed", reason="OOMKilled"), "OOMKilled", id="oom"),
-    pytest.param(pod(phase="Failed", reason="DeadlineExceeded"), "execution_timeout", id="deadline"),
+    pytest.param(pod(phase="Failed", reason="DeadlineExceeded", ran=True), "execution_timeout", id="deadline"),
     pytest.param(pod(phase="Failed"), "pod failed", id="nothing-known"),
     pytest.param(pod(phase="Failed", outcome=FAILED_REPORT), "boom", id="runner-error-wins"),
 ])

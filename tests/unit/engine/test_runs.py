@@ -3,11 +3,18 @@ a fake clock, until the run ends."""
 
 from __future__ import annotations
 
+from updraft.model.names import pod_name
+
 from datetime import timedelta
 
 from updraft.engine import EngineSettings, Outcome, RunView, reconcile
 
 from sim import T0, Sim, graph, task
+
+
+def pn(task: str, attempt: int, reschedule: int = 0) -> str:
+    """A pod name of run-1 (model.names.pod_name)."""
+    return pod_name("run-1", task, attempt, reschedule)
 
 
 def states(status: object) -> dict[str, str]:
@@ -20,8 +27,8 @@ def test_fan_out_fan_in_succeeds_in_order() -> None:
     status = sim.run_until_done()
     assert status.run_state == "SUCCESS"
     assert states(status) == dict.fromkeys(g.tasks, "SUCCESS")
-    assert sim.created[0] == "run-1-start-1" and sim.created[-1] == "run-1-join-1"
-    assert sorted(sim.created[1:4]) == ["run-1-a-1", "run-1-b-1", "run-1-c-1"]
+    assert sim.created[0] == pn("start", 1) and sim.created[-1] == pn("join", 1)
+    assert sorted(sim.created[1:4]) == [pn("a", 1), pn("b", 1), pn("c", 1)]
     assert len(sim.created) == 5  # one pod per attempt, never twice
     assert status.started_on == T0 and status.completed_on is not None and status.duration > 0
     join, fan = status.tasks["join"], [status.tasks[t] for t in "abc"]
@@ -38,7 +45,7 @@ def test_failing_task_with_retries_fails_the_run_with_upstream_failed_downstream
     load = status.tasks["load"]
     assert (load.status, load.attempt, load.error) == ("FAILED", 3, "boom")
     assert states(status)["report"] == states(status)["publish"] == "UPSTREAM_FAILED"
-    assert sim.created == ["run-1-load-1", "run-1-load-2", "run-1-load-3"]
+    assert sim.created == [pn("load", 1), pn("load", 2), pn("load", 3)]
     assert sim.events().count("TaskUpForRetry") == 2
 
 
@@ -93,7 +100,7 @@ def test_timeout_is_enforced_by_the_engine_clock_and_retried() -> None:
     status = sim.run_until_done(dt=timedelta(seconds=10))
     assert status.run_state == "SUCCESS"
     assert status.tasks["slow"].attempt == 2
-    assert sim.created == ["run-1-slow-1", "run-1-slow-2"]
+    assert sim.created == [pn("slow", 1), pn("slow", 2)]
 
 
 def test_timeout_without_retries_is_timeout_and_fails_the_run() -> None:
@@ -113,12 +120,12 @@ def test_stop_cancels_deletes_pods_and_ends_stopped() -> None:
     sim.stop = True
     d = sim.step()
     assert d.status.run_state == "STOPPING"
-    assert [a.pod_name for a in d.actions if type(a).__name__ == "DeletePod"] == ["run-1-a-1"]
+    assert [a.pod_name for a in d.actions if type(a).__name__ == "DeletePod"] == [pn("a", 1)]
     sim.advance(timedelta(seconds=1))
     d = sim.step()
     assert d.status.run_state == "STOPPED"
     assert states(d.status) == {"a": "CANCELLED", "b": "CANCELLED"}
-    assert sim.created == ["run-1-a-1"]
+    assert sim.created == [pn("a", 1)]
 
 
 def test_sensor_reschedule_relaunches_at_the_reschedule_time() -> None:
@@ -133,7 +140,7 @@ def test_sensor_reschedule_relaunches_at_the_reschedule_time() -> None:
     sim = Sim(g, script=script)
     status = sim.run_until_done(dt=timedelta(seconds=15))
     assert status.run_state == "SUCCESS"
-    assert [n for n in sim.created if "-wait-" in n] == ["run-1-wait-1", "run-1-wait-1-r1", "run-1-wait-1-r2"]
+    assert [n for n in sim.created if "-wait-" in n] == [pn("wait", 1), pn("wait", 1, 1), pn("wait", 1, 2)]
     wait = status.tasks["wait"]
     assert (wait.attempt, wait.reschedules, wait.started_at) == (1, 2, T0 + timedelta(seconds=15))
     # each poke got its own execution_timeout: the 4 minutes of waiting did not time the sensor out
@@ -146,7 +153,7 @@ def test_eviction_is_retried_without_spending_user_retries() -> None:
     status = sim.run_until_done()
     assert status.run_state == "SUCCESS"
     assert (status.tasks["t"].attempt, status.tasks["t"].infra_retries) == (1, 1)
-    assert sim.created == ["run-1-t-1", "run-1-t-1-r1"]
+    assert sim.created == [pn("t", 1), pn("t", 1, 1)]
 
 
 def test_a_vanished_pod_is_relaunched() -> None:
@@ -163,12 +170,14 @@ def test_infrastructure_failures_are_bounded() -> None:
     assert (t.attempt, len(sim.created)) == (1, 3)  # the user's retries were not touched
 
 
-def test_a_pod_that_never_starts_fails_after_the_pending_timeout() -> None:
-    sim = Sim(graph(task("t")), script=lambda t, a, r: "stuck",
+def test_a_pod_that_never_starts_is_relaunched_then_fails_without_spending_retries() -> None:
+    sim = Sim(graph(task("t", retries=2)), script=lambda t, a, r: "stuck",
               settings=EngineSettings(pending_timeout=timedelta(minutes=2)))
     status = sim.run_until_done(dt=timedelta(seconds=30))
-    assert status.tasks["t"].status == "FAILED" and "did not start within 120s" in (status.tasks["t"].error or "")
-    assert status.completed_on == T0 + timedelta(minutes=2)
+    t = status.tasks["t"]
+    assert t.status == "FAILED" and "did not start within 120s" in (t.error or "")
+    assert (t.attempt, t.infra_retries) == (1, 3)  # four pods of attempt 1; the user's retries untouched
+    assert status.completed_on == T0 + timedelta(minutes=8)
 
 
 def test_queued_until_admitted() -> None:
@@ -176,7 +185,7 @@ def test_queued_until_admitted() -> None:
     d = sim.step()
     assert d.status.run_state == "QUEUED" and sim.created == []
     sim.admitted = True
-    assert sim.step().status.run_state == "RUNNING" and sim.created == ["run-1-t-1"]
+    assert sim.step().status.run_state == "RUNNING" and sim.created == [pn("t", 1)]
 
 
 def test_restart_mid_run_adopts_pods_and_never_duplicates() -> None:
@@ -188,7 +197,7 @@ def test_restart_mid_run_adopts_pods_and_never_duplicates() -> None:
             break
         sim.advance(timedelta(seconds=5))
     assert sim.status.run_state == "SUCCESS"
-    assert sim.created == ["run-1-a-1", "run-1-b-1", "run-1-b-2", "run-1-c-1"]  # Sim also asserts no twice
+    assert sim.created == [pn("a", 1), pn("b", 1), pn("b", 2), pn("c", 1)]  # Sim also asserts no twice
 
 
 def test_restart_after_a_lost_status_write_adopts_instead_of_recreating() -> None:
@@ -197,12 +206,12 @@ def test_restart_after_a_lost_status_write_adopts_instead_of_recreating() -> Non
     for _ in range(4):
         sim.step()
         sim.advance(timedelta(seconds=5))
-    assert "run-1-b-1" in sim.pods
+    assert pn("b", 1) in sim.pods
     before_b = sim.decisions[-2].status  # the status written before b's pod was created
     sim.status = before_b
     d = sim.step()
-    assert d.status.tasks["b"].pod_name == "run-1-b-1"
-    assert sim.created.count("run-1-b-1") == 1
+    assert d.status.tasks["b"].pod_name == pn("b", 1)
+    assert sim.created.count(pn("b", 1)) == 1
 
 
 def test_same_inputs_same_decision() -> None:
@@ -223,6 +232,6 @@ def test_finished_run_pods_are_cleaned_after_the_delay() -> None:
     assert d.requeue_at == sim.status.completed_on + timedelta(minutes=1)
     sim.now = d.requeue_at
     d = sim.step()
-    assert [type(a).__name__ for a in d.actions] == ["DeletePod"]
+    assert [type(a).__name__ for a in d.actions] == ["DeleteToken", "DeletePod"]
     sim.advance(timedelta(seconds=1))
     assert sim.step().done

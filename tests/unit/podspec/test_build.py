@@ -52,7 +52,7 @@ GOLDEN_ENV = [
     {"name": "UPDRAFT_RESCHEDULE", "value": "1"},
     {"name": "UPDRAFT_LOGICAL_DATE", "value": "2026-01-01T00:00:00+00:00"},
     {"name": "UPDRAFT_TASK_API_URL", "value": "http://updraft-operator.updraft-system:8081"},
-    {"name": "UPDRAFT_POD_NAME", "value": "nightly-s-202601010000-load-data-0b395d4a-2-r1"},
+    {"name": "UPDRAFT_POD_NAME", "value": "nightly-s-202601010000-load-data-0b395d4a-71d84-2-r1"},
     {"name": "UPDRAFT_DEFINITION_FILE", "value": "/etc/updraft/definition/definition.json"},
     {"name": "UPDRAFT_PARAMS", "value": '{"k":1}'},
     {"name": "UPDRAFT_FIRST_STARTED_AT", "value": "2026-01-01T00:01:00+00:00"},
@@ -64,13 +64,13 @@ GOLDEN = {
     "apiVersion": "v1",
     "kind": "Pod",
     "metadata": {
-        "name": "nightly-s-202601010000-load-data-0b395d4a-2-r1",
+        "name": "nightly-s-202601010000-load-data-0b395d4a-71d84-2-r1",
         "namespace": "data",
         "labels": {"app.kubernetes.io/managed-by": "updraft", "updraft.dev/workflow": "nightly",
                    "updraft.dev/run": "nightly-s-202601010000", "updraft.dev/task": "Load.Data",
                    "updraft.dev/attempt": "2"},
         "annotations": {"updraft.dev/task-id": "Load.Data", "updraft.dev/reschedule": "1",
-                        "updraft.dev/version": "a" * 32},
+                        "updraft.dev/infra-retries": "0", "updraft.dev/version": "a" * 32},
         "ownerReferences": [{"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun",
                              "name": "nightly-s-202601010000", "uid": "uid-1", "controller": True,
                              "blockOwnerDeletion": True}],
@@ -80,7 +80,7 @@ GOLDEN = {
         "serviceAccountName": "updraft-wf-nightly",
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "activeDeadlineSeconds": 615,
+        "activeDeadlineSeconds": 1215,  # 600 s of timeout + 15 s of grace + 600 s to start (image pull)
         "terminationGracePeriodSeconds": 30,
         "securityContext": {"runAsNonRoot": True, "runAsUser": 50000, "runAsGroup": 50000, "fsGroup": 50000,
                             "seccompProfile": {"type": "RuntimeDefault"}},
@@ -229,7 +229,7 @@ def test_every_pod_is_restricted_named_and_wired() -> None:
         assert e["UPDRAFT_POD_NAME"] == meta["name"]
         assert len(str(e["AWS_ROLE_SESSION_NAME"])) <= 64
         timeout = i.task.execution_timeout or timedelta(hours=1)
-        assert timeout.total_seconds() < spec["activeDeadlineSeconds"] <= timeout.total_seconds() + 60
+        assert timeout.total_seconds() + 600 < spec["activeDeadlineSeconds"] <= timeout.total_seconds() + 660
         assert spec["automountServiceAccountToken"] is False and spec["restartPolicy"] == "Never"
         assert meta["ownerReferences"][0]["controller"] is True
         names.add((meta["name"], (i.run_name, i.task.task_id, i.attempt, i.reschedule)))
@@ -237,8 +237,10 @@ def test_every_pod_is_restricted_named_and_wired() -> None:
 
 
 def test_deadline_follows_execution_timeout_or_the_quota() -> None:
-    assert build_pod(inputs())["spec"]["activeDeadlineSeconds"] == 615
-    assert build_pod(inputs(task=Task("t", "op")))["spec"]["activeDeadlineSeconds"] == 3615
+    # the pod's deadline is a backstop: it counts from startTime, image pull included, so it allows
+    # START_ALLOWANCE to start; the engine enforces execution_timeout from the container's start
+    assert build_pod(inputs())["spec"]["activeDeadlineSeconds"] == 615 + 600
+    assert build_pod(inputs(task=Task("t", "op")))["spec"]["activeDeadlineSeconds"] == 3615 + 600
 
 
 @pytest.mark.parametrize(("run", "task", "attempt", "reschedule"), [
@@ -256,12 +258,19 @@ def test_pod_names_are_valid_and_distinct(run: str, task: str, attempt: int, res
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (("nightly-s-202601010000", "load", 1), "nightly-s-202601010000-load-1"),
-    (("chain-1", "nap_a", 1), "chain-1-nap-a-46e21884-1"),
-    (("run-1", "wait", 1, 2), "run-1-wait-1-r2"),
+    (("nightly-s-202601010000", "load", 1), "nightly-s-202601010000-load-4a45a-1"),
+    (("chain-1", "nap_a", 1), "chain-1-nap-a-46e21884-6dc02-1"),
+    (("run-1", "wait", 1, 2), "run-1-wait-493f9-1-r2"),
 ])
 def test_pod_names_are_stable(args: tuple, expected: str) -> None:
-    assert pod_name(*args) == expected  # pods of runs in flight are found again after an upgrade
+    # the same name on every call and in every process; a run in flight across the upgrade that
+    # added the hash finds its pods by the names its status recorded and by their labels
+    assert pod_name(*args) == expected
+
+
+def test_pod_names_of_two_runs_never_collide() -> None:
+    # run `etl` + task `daily-load` and run `etl-daily` + task `load` read alike
+    assert pod_name("etl", "daily-load", 1) != pod_name("etl-daily", "load", 1)
 
 
 def test_folded_ids_do_not_collide() -> None:
