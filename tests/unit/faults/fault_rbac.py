@@ -21,6 +21,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("updraft.dev", "workflows/status"): frozenset({"get", "patch", "update"}),
     ("updraft.dev", "workflowruns/status"): frozenset({"get", "patch", "update"}),
     ("", "pods"): frozenset({"get", "list", "watch", "create", "delete"}),
+    ("", "pods/log"): frozenset({"get"}),
     ("", "serviceaccounts"): frozenset({"get", "create", "patch"}),
     ("", "configmaps"): frozenset({"get", "create", "patch"}),
     ("", "secrets"): frozenset({"create", "delete"}),

@@ -203,8 +203,10 @@ async def simulate(seed: int, n_runs: int = 3, rates: Rates | None = None) -> Re
     now = [T0]
     clock = lambda: now[0]  # noqa: E731
     server = Server(clock)
+    # failed runs' pods go after the same delay as the others (without a log backend they are kept
+    # a day for their logs): the leak check looks at what is left when every run is finalized
     settings = Settings(task_api_url="http://updraft-task-api:8081", pod_cleanup_delay_s=30,
-                        max_concurrent_runs=100)
+                        failed_pod_retention_s=30, max_concurrent_runs=100)
 
     def new_context(kube: Any) -> Context:
         return Context(settings=settings, kube=kube, s3_client_factory=lambda: None, clock=clock,
