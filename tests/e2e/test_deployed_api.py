@@ -7,14 +7,8 @@ and the operator's /metrics show the run."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
-import socket
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -50,74 +44,18 @@ def _moved(before: dict[str, float], after: dict[str, float], prefix: str, conta
     return total(after) - total(before)
 
 
-@contextmanager
-def _forward(host: str, port: int) -> Iterator[int]:
-    """A local port forwarding to host:port (what `kubectl port-forward` gives a user): the API's
-    certificate names the Service's DNS names and localhost, not its cluster IP."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def pipe(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            a.close()
-            b.close()
-
-    def accept() -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection((host, port), timeout=10)
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        listener.close()
-
-
 async def _deployment(kube: Any, name: str) -> dict[str, Any]:
     return await kube._call("GET", f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/{name}")
 
 
-def _arg(args: list[str], flag: str, default: str) -> str:
-    """A flag's value in `--flag value` or `--flag=value` form."""
-    for i, a in enumerate(args):
-        if a == flag and i + 1 < len(args):
-            return args[i + 1]
-        if a.startswith(flag + "="):
-            return a.split("=", 1)[1]
-    return default
-
-
-async def test_boto3_through_the_chart_runs_a_workflow(api: object, tmp_path: Any) -> None:
+async def test_boto3_through_the_chart_runs_a_workflow(api: object, chart_api: Any) -> None:
     from updraft.k8s.resources import Kube
 
     kube = Kube(api)
     deploy = await _deployment(kube, "updraft-api")
     assert deploy["status"].get("availableReplicas", 0) >= 1
-    container = deploy["spec"]["template"]["spec"]["containers"][0]
-    args = [str(a) for a in container.get("args", [])]
-    region, namespace = _arg(args, "--region", "us-east-1"), _arg(args, "--namespace", "default")
-    secret_name = next(v["secret"]["secretName"] for v in deploy["spec"]["template"]["spec"]["volumes"]
-                       if v["name"] == "credentials")
-    secret = await kube.get("Secret", secret_name, SYSTEM)
-    keys = json.loads(base64.b64decode(secret["data"]["credentials.json"]))
-    key_id = next(k for k, v in keys.items() if "policies" not in v)
-    svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-api")
-    port = next(p["port"] for p in svc["spec"]["ports"] if p["name"] == "https")
-    tls_secret = await kube.get("Secret", "updraft-api-tls", SYSTEM)
-    ca_file = tmp_path / "ca.crt"
-    ca_file.write_bytes(base64.b64decode(tls_secret["data"]["ca.crt"]))
-    with _forward(svc["spec"]["clusterIP"], port) as local:
-        await _drive(kube, f"https://localhost:{local}", str(ca_file), region, namespace, key_id, keys)
+    a = chart_api
+    await _drive(kube, a.endpoint, a.ca_file, a.region, a.namespace, a.key_id, a.keys)
 
 
 async def _drive(kube: Any, endpoint: str, ca_file: str, region: str, namespace: str, key_id: str,

@@ -13,8 +13,6 @@ node): task logs outlive their pods.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import os
 import subprocess
 import sys
@@ -40,41 +38,26 @@ def _aws(service: str) -> Any:
                         aws_secret_access_key="e2e")
 
 
-async def _api(kube: Any) -> tuple[str, str, str, str]:
-    """(endpoint, region, key id, secret) of the chart's API, from its Deployment and Secret."""
-    deploy = await kube._call("GET", f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/updraft-api")
-    args = [str(a) for a in deploy["spec"]["template"]["spec"]["containers"][0].get("args", [])]
-    region = next((args[i + 1] for i, a in enumerate(args) if a == "--region" and i + 1 < len(args)), "us-east-1")
-    secrets = [await kube.get("Secret", v["secret"]["secretName"], SYSTEM)
-               for v in deploy["spec"]["template"]["spec"]["volumes"] if "secret" in v]
-    data = next(s["data"] for s in secrets if "credentials.json" in (s.get("data") or {}))
-    keys = json.loads(base64.b64decode(data["credentials.json"]))
-    key_id = next(k for k, v in keys.items() if "policies" not in v)
-    svc = await kube._call("GET", f"/api/v1/namespaces/{SYSTEM}/services/updraft-api")
-    port = next(p["port"] for p in svc["spec"]["ports"] if p["name"] in ("http", "api"))
-    return f"http://{svc['spec']['clusterIP']}:{port}", region, key_id, keys[key_id]["secretAccessKey"]
-
-
 def _messages(group: str, stream: str) -> list[str]:
     page = _aws("logs").get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
     return [e["message"] for e in page["events"]]
 
 
-async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_names(api: object) -> None:
+async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_names(api: object, chart_api: Any) -> None:
     import boto3
 
     from updraft.k8s.resources import Kube
     from updraft.model import names
 
     kube = Kube(api)
-    endpoint, region, key_id, secret = await _api(kube)
+    endpoint, region, key_id, secret = chart_api.endpoint, chart_api.region, chart_api.key_id, chart_api.secret
     bucket = f"updraft-logs-{uuid.uuid4().hex[:8]}"
     s3 = _aws("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="logs_e2e.yaml", Body=(
         f"logs_e2e:\n  schedule: None\n  tasks:\n    list_it: {{operator: S3ListOperator, bucket: {bucket}}}\n").encode())
     mwaa = boto3.client("mwaa-serverless", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
-                        aws_secret_access_key=secret)
+                        aws_secret_access_key=secret, verify=chart_api.ca_file)
     arn = mwaa.create_workflow(Name=f"logs_e2e_{int(time.time())}", RoleArn="arn:aws:iam::123456789012:role/e2e",
                                DefinitionS3Location={"Bucket": bucket, "ObjectKey": "logs_e2e.yaml"},
                                TriggerMode="manual_only")["WorkflowArn"]
@@ -121,7 +104,8 @@ async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_nam
 
         # and the CLI reads them back through the API, saying from where
         env = {**os.environ, "PYTHONPATH": str(OPERATOR_DIR), "UPDRAFT_ENDPOINT_URL": endpoint, "AWS_REGION": region,
-               "AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
+               "AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret,
+               "AWS_CA_BUNDLE": chart_api.ca_file}
         env.pop("AWS_ENDPOINT_URL", None)
         cli = subprocess.run([sys.executable, "-m", "updraft.cli", "logs", run_id, "list_it"], env=env,
                              capture_output=True, text=True, timeout=120, check=False)
