@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+import aiohttp
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
@@ -149,6 +150,8 @@ class Kube:
             raise _error(e) from None
         except asyncio.TimeoutError:
             raise Timeout(0, "Timeout", f"{method} {path}: no answer within {self.timeout_s:g}s") from None
+        except (aiohttp.ClientError, OSError) as e:  # refused, reset, half-closed: transient (status 0)
+            raise KubeError(0, "Unreachable", f"{method} {path}: {type(e).__name__}: {e}") from None
         return data
 
     def _written(self, kind: str, obj: Any) -> Any:

@@ -20,7 +20,7 @@ import pytest
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from updraft.errors import transient
-from updraft.k8s.resources import Fenced, Kube, Timeout
+from updraft.k8s.resources import Fenced, Kube, KubeError, Timeout
 from updraft.leader.lease import LeaseKeeper, acquire
 
 NS, NAME = "updraft-system", "updraft-operator"
@@ -166,6 +166,18 @@ async def test_every_call_has_a_deadline_and_its_expiry_is_transient() -> None:
     with pytest.raises(Timeout) as caught:
         await kube.get("Lease", NAME, NS)
     assert transient(caught.value)
+
+
+async def test_a_lost_connection_is_a_transient_kube_error() -> None:
+    import aiohttp
+
+    class Refusing:
+        async def call_api(self, *_: Any, **__: Any) -> Any:
+            raise aiohttp.ClientConnectionError("connection reset by peer")
+
+    with pytest.raises(KubeError) as caught:
+        await Kube(Refusing()).get("Lease", NAME, NS)  # type: ignore[arg-type]
+    assert caught.value.status == 0 and transient(caught.value)
 
 
 async def test_a_standby_waits_a_full_duration_on_its_own_clock_whatever_the_holders_clock_says() -> None:
