@@ -19,16 +19,22 @@ def _key(namespace: str, name: str) -> str:
     return f"{namespace}/{name}"
 
 
-def is_admitted(runs: Iterable[WorkflowRun], current: WorkflowRun, current_limit: int, cluster_limit: int) -> bool:
-    """Whether `current` (waiting) may start now, given every run of the cluster (or namespace)."""
-    runs = [r for r in runs if r.uid != current.uid] + [current]
+def _slots_and_limits(runs: list[WorkflowRun]) -> tuple[list[RunSlot], dict[str, int]]:
+    """The runs as admission's slots, and each workflow's max_active_runs as its runs recorded it
+    (the newest record wins)."""
     slots = [RunSlot(_key(r.namespace, r.name), _key(r.namespace, r.workflow), r.created_at or _EPOCH, r.run_state)
              for r in runs]
     limits: dict[str, int] = {}
-    for r in sorted(runs, key=lambda r: (r.created_at or _EPOCH, r.name)):  # the newest record wins
+    for r in sorted(runs, key=lambda r: (r.created_at or _EPOCH, r.name)):
         recorded = r.status.get("maxActiveRuns")
         if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded > 0:
             limits[_key(r.namespace, r.workflow)] = recorded
+    return slots, limits
+
+
+def is_admitted(runs: Iterable[WorkflowRun], current: WorkflowRun, current_limit: int, cluster_limit: int) -> bool:
+    """Whether `current` (waiting) may start now, given every run of the cluster (or namespace)."""
+    slots, limits = _slots_and_limits([r for r in runs if r.uid != current.uid] + [current])
     limits[_key(current.namespace, current.workflow)] = current_limit
     return _key(current.namespace, current.name) in admitted(slots, limits, cluster_limit)
 
@@ -37,14 +43,7 @@ def admitted_now(runs: Iterable[WorkflowRun], cluster_limit: int) -> set[tuple[s
     """(namespace, name) of every waiting run that may start now, each workflow at the
     max_active_runs its runs recorded (the quota's default where none did yet): the runs the
     operator wakes when a slot frees. Each run's own pass still decides with `is_admitted`."""
-    runs = list(runs)
-    slots = [RunSlot(_key(r.namespace, r.name), _key(r.namespace, r.workflow), r.created_at or _EPOCH, r.run_state)
-             for r in runs]
-    limits: dict[str, int] = {}
-    for r in sorted(runs, key=lambda r: (r.created_at or _EPOCH, r.name)):  # the newest record wins
-        recorded = r.status.get("maxActiveRuns")
-        if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded > 0:
-            limits[_key(r.namespace, r.workflow)] = recorded
+    slots, limits = _slots_and_limits(list(runs))
     return {(ns, name) for ns, _, name in (k.partition("/") for k in admitted(slots, limits, cluster_limit))}
 
 
