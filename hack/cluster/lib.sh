@@ -34,12 +34,23 @@ kubectl_admin() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 # pid_alive NAME: the process we started under NAME still runs.
 pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
+# close_inherited_fds: close every descriptor above stderr in this (sub)shell.
+close_inherited_fds() {
+  local fd
+  for fd in $(ls /proc/$BASHPID/fd); do
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+  done
+  return 0
+}
+
 # start NAME CMD...: run a component in the background, logging to $LOGS/NAME.log.
 start() {
   local name=$1; shift
   pid_alive "$name" && return 0
   log "starting $name"
-  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  # a daemon keeps none of its caller's open files: an inherited lock (flock) or pipe (a CI
+  # runner's output) would stay held for as long as the cluster runs
+  (close_inherited_fds; exec setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null) &
   echo $! >"$RUN/$name.pid"
 }
 
