@@ -106,7 +106,10 @@ async def test_a_person_signs_in_watches_starts_reads_and_stops(api_server: ApiP
             await page.goto(f"{api_server.url}/ui/workflows/{slow_wid}")
             await page.fill('input[name="param.batch"]', "250")
             await page.click('#start-run button[type="submit"]')
-            await page.wait_for_url(f"{api_server.url}/ui/workflows/{slow_wid}/runs/*")
+            try:
+                await page.wait_for_url(f"{api_server.url}/ui/workflows/{slow_wid}/runs/*")
+            except Exception:  # say what the page said instead of a bare timeout
+                raise AssertionError(f"no run page after the start form: {page.url}\n{await page.inner_text('body')}") from None
             slow_run = page.url.rsplit("/", 1)[1]
             assert mwaa.get_workflow_run(WorkflowArn=slow, RunId=slow_run)["OverrideParameters"] == {"batch": 250}
             await expect(page.locator('svg.graph g[data-task="slow_task"]')).to_have_attribute(

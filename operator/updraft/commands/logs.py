@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import ssl
 import sys
 import time
 import urllib.error
@@ -69,7 +71,11 @@ def _get(conn: Connection, args: argparse.Namespace, query: dict[str, Any]) -> d
         SigV4Auth(credentials.get_frozen_credentials(), "airflow-serverless", conn.client.meta.region_name).add_auth(request)
         headers.update(dict(request.headers.items()))
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as resp:  # noqa: S310
+        # the CA the API client trusts: --ca-bundle, else AWS_CA_BUNDLE (as botocore), else the system's
+        ca = getattr(args, "ca_bundle", None) or os.environ.get("AWS_CA_BUNDLE") or None
+        context = ssl.create_default_context(cafile=ca) if url.startswith("https:") else None
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60,  # noqa: S310
+                                    context=context) as resp:
             return dict(json.loads(resp.read()))
     except urllib.error.HTTPError as e:
         try:

@@ -115,6 +115,17 @@ def _error(e: ApiException) -> KubeError:
     return cls(e.status or 0, reason, message)
 
 
+def _status_error(status: int, text: str) -> KubeError:
+    """The error of a Status object the API server answered (`text`, JSON or not)."""
+    try:
+        body = json.loads(text or "{}")
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    cls = {404: NotFound, 409: Conflict, 422: Invalid}.get(status, KubeError)
+    return cls(status, str(body.get("reason") or status), str(body.get("message") or text[:200]))
+
+
 @dataclass(frozen=True)
 class Created:
     body: Mapping[str, Any]
@@ -223,15 +234,24 @@ class Kube:
         query: list[tuple[str, Any]] = [("limitBytes", limit_bytes)]
         if tail_lines is not None:
             query.append(("tailLines", tail_lines))
-        try:
-            data = await self.api.call_api(
+        try:  # Accept */* (this apiserver answers a text/plain Accept with 406 on pods/log)
+            data = await asyncio.wait_for(self.api.call_api(
                 KINDS["Pod"].path(namespace, name, "log"), "GET", query_params=query,
-                header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"],
-                response_types_map={200: "str"}, _return_http_data_only=True, _preload_content=False)
+                header_params={"Accept": "*/*"}, auth_settings=["BearerToken"],
+                response_types_map={200: "str"}, _return_http_data_only=True, _preload_content=False),
+                timeout=self.timeout_s)
+            raw = await asyncio.wait_for(data.read(), timeout=self.timeout_s)
         except ApiException as e:
             raise _error(e) from None
-        raw = await data.read()
-        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        except asyncio.TimeoutError:
+            raise Timeout(0, "Timeout", f"log of pod {namespace}/{name}: no answer within {self.timeout_s:g}s") from None
+        except (aiohttp.ClientError, OSError) as e:
+            raise KubeError(0, "Unreachable", f"log of pod {namespace}/{name}: {type(e).__name__}: {e}") from None
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        status = getattr(data, "status", 200)
+        if status >= 400:  # unparsed content comes back whatever the status: the error is a Status object
+            raise _status_error(status, text)
+        return text
 
     async def exists_kind(self, kind: str) -> bool:
         """Whether the API serves `kind` (e.g. SecurityGroupPolicy only with the AWS VPC CNI)."""
