@@ -39,7 +39,11 @@ async def test_every_minute_exactly_once_across_a_restart(operator: OperatorProc
     assert fire.second == 0 and first["metadata"]["name"] == scheduled_run_name("tick", fire)
     created = datetime.fromisoformat(first["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
     assert timedelta(0) <= created - fire < timedelta(seconds=3)  # the timer wakes at the fire time
-    wf = await kube.get("Workflow", "tick", namespace)
+    async def recorded() -> dict[str, Any] | None:  # the run is created first, then the status written
+        wf = await kube.get("Workflow", "tick", namespace)
+        return wf if (wf.get("status") or {}).get("lastScheduledTime") else None
+
+    wf = await wait_for(recorded, timeout=15, what="the workflow's lastScheduledTime")
     assert wf["status"]["lastScheduledTime"] == first["spec"]["logicalDate"]
     assert wf["status"]["nextScheduledTime"] == (fire + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
