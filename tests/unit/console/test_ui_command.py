@@ -93,13 +93,15 @@ def _redeem(url: str) -> int:
 
 def test_the_printed_launch_url_signs_in_once(api_url: str, admin_env: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ui", "--endpoint-url", api_url, "--region", "us-east-1", "--expires", "60"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    # (other tests may have left a logging handler on stdout: find the command's own lines)
+    out = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("[")]
     url = out[0]
     assert url.startswith(f"{api_url}/ui/launch#") and "Open it within" in out[2]
     assert _redeem(url) == 303
     assert _redeem(url) == 401  # used
     assert main(["ui", "--endpoint-url", api_url, "--region", "us-east-1", "-o", "json"]) == 0
-    answer = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr().out
+    answer = json.loads(printed[printed.index("\n{") + 1 if not printed.startswith("{") else 0:])
     assert set(answer) >= {"AuthorizedUrl", "SessionId", "UrlExpiresAt", "SessionExpiresAt"}
 
 
