@@ -105,25 +105,18 @@ WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 def _error(e: ApiException) -> KubeError:
-    try:
-        status = json.loads(e.body or "{}")
-    except (TypeError, ValueError):
-        status = {}
-    message = status.get("message") or str(e.reason)
-    reason = status.get("reason") or str(e.reason)
-    cls = {404: NotFound, 409: Conflict, 422: Invalid}.get(e.status or 0, KubeError)
-    return cls(e.status or 0, reason, message)
+    return _status_error(e.status or 0, str(e.body or ""), str(e.reason))
 
 
-def _status_error(status: int, text: str) -> KubeError:
+def _status_error(status: int, text: str, reason: str = "") -> KubeError:
     """The error of a Status object the API server answered (`text`, JSON or not)."""
     try:
         body = json.loads(text or "{}")
-    except ValueError:
+    except (TypeError, ValueError):
         body = {}
     body = body if isinstance(body, dict) else {}
     cls = {404: NotFound, 409: Conflict, 422: Invalid}.get(status, KubeError)
-    return cls(status, str(body.get("reason") or status), str(body.get("message") or text[:200]))
+    return cls(status, str(body.get("reason") or reason or status), str(body.get("message") or reason or text[:200]))
 
 
 @dataclass(frozen=True)
