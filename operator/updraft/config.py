@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from updraft.isolation import APISERVER_PORTS, check_default_egress, forbidden
 from updraft.isolation.forbidden import Forbidden
-from updraft.podspec import placement
+from updraft.podspec import metadata, placement
 
 from updraft.definition.limits import Limits
 from updraft.model.states import LogBackend
@@ -74,6 +74,9 @@ class Settings:
     runner_node_selector: Mapping[str, str] = field(default_factory=dict)
     runner_tolerations: tuple[Mapping[str, Any], ...] = ()
     runner_affinity: Mapping[str, Any] = field(default_factory=dict)
+    # Extra labels and annotations of task pods (chart runner.podLabels/podAnnotations), e.g. for a log agent.
+    runner_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    runner_pod_annotations: Mapping[str, str] = field(default_factory=dict)
     # Replaces the runner image's entrypoint. For tests with a stand-in image, not for production.
     runner_command: tuple[str, ...] = ()
 
@@ -153,6 +156,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
                                                 "UPDRAFT_RUNNER_NODE_SELECTOR")
         tolerations = placement.tolerations(_json(env, "UPDRAFT_RUNNER_TOLERATIONS", []), "UPDRAFT_RUNNER_TOLERATIONS")
         affinity = placement.affinity(_json(env, "UPDRAFT_RUNNER_AFFINITY", {}), "UPDRAFT_RUNNER_AFFINITY")
+        pod_labels = metadata.pod_labels(_json(env, "UPDRAFT_RUNNER_POD_LABELS", {}), "UPDRAFT_RUNNER_POD_LABELS")
+        pod_annotations = metadata.pod_annotations(_json(env, "UPDRAFT_RUNNER_POD_ANNOTATIONS", {}),
+                                                   "UPDRAFT_RUNNER_POD_ANNOTATIONS")
     except placement.PlacementError as e:
         raise ConfigError(str(e)) from None
     cidrs = _json(env, "UPDRAFT_APISERVER_CIDRS", [])
@@ -181,6 +187,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         failed_pod_retention_s=_int(env, "UPDRAFT_FAILED_POD_RETENTION_SECONDS", d.failed_pod_retention_s),
         runner_command=tuple(command),
         runner_node_selector=node_selector, runner_tolerations=tolerations, runner_affinity=affinity,
+        runner_pod_labels=pod_labels, runner_pod_annotations=pod_annotations,
         namespace=env.get("UPDRAFT_WATCH_NAMESPACE") or None,
         region=env.get("UPDRAFT_REGION", d.region),
         account_id=env.get("UPDRAFT_ACCOUNT_ID", d.account_id),

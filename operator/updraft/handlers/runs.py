@@ -237,6 +237,7 @@ async def _create_pod(ctx: Context, run: WorkflowRun, launch: Launch | None, loa
         params_json=json.dumps(dict(run.override_parameters)),
         first_started_at=decision.status.tasks[action.task_id].started_at if action.reschedule else None,
         node_selector=s.runner_node_selector, tolerations=s.runner_tolerations, affinity=s.runner_affinity,
+        extra_labels=s.runner_pod_labels, extra_annotations=s.runner_pod_annotations,
         command=tuple(s.runner_command)))
     if ctx.task_api_ca_pem:
         body = with_task_api_ca(body, ctx.task_api_ca_pem)

@@ -12,7 +12,8 @@ What every task pod gets, whatever the workflow says:
   owned by the WorkflowVersion (`definition_configmap`; one per version, not a copy per pod);
 - the runner's report in the termination message (see engine/outcome.py);
 - the image's entrypoint (the runner image: `python -m updraft.runner`) unless `command` is given;
-- the operator-wide placement (nodeSelector, tolerations, affinity; see podspec/placement.py), if any.
+- the operator-wide placement (nodeSelector, tolerations, affinity; see podspec/placement.py), if any;
+- the operator-wide extra labels and annotations (podspec/metadata.py), if any.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class PodInputs:
     tolerations: tuple[Mapping[str, Any], ...] = ()
     affinity: Mapping[str, Any] = field(default_factory=dict)
     command: tuple[str, ...] = ()  # empty: the image's entrypoint
+    extra_labels: Mapping[str, str] = field(default_factory=dict)  # operator-wide (podspec/metadata.py)
+    extra_annotations: Mapping[str, str] = field(default_factory=dict)  # operator-wide, e.g. for a log agent
 
 
 def labels(workflow: str, run: str, task_id: str, attempt: int) -> dict[str, str]:
@@ -177,8 +180,10 @@ def build_pod(i: PodInputs) -> dict[str, Any]:
         "metadata": {
             "name": name,
             "namespace": i.namespace,
-            "labels": labels(i.workflow, i.run_name, i.task.task_id, i.attempt),
-            "annotations": {names.ANNOTATION_TASK_ID: i.task.task_id,
+            # the operator-wide extras never replace Updraft's own keys
+            "labels": {**i.extra_labels, **labels(i.workflow, i.run_name, i.task.task_id, i.attempt)},
+            "annotations": {**i.extra_annotations,
+                            names.ANNOTATION_TASK_ID: i.task.task_id,
                             names.ANNOTATION_RESCHEDULE: str(i.reschedule),
                             names.ANNOTATION_INFRA_RETRIES: str(i.infra_retries),
                             "updraft.dev/version": i.version},

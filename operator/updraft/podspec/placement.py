@@ -25,7 +25,7 @@ class PlacementError(ValueError):
     """A placement field breaks a Kubernetes rule; the message names the field."""
 
 
-def _label_key(where: str, key: object) -> str:
+def label_key(where: str, key: object) -> str:
     if not isinstance(key, str) or not key:
         raise PlacementError(f"{where}: a label key must be a non-empty string")
     prefix, _, name = key.rpartition("/")
@@ -37,7 +37,7 @@ def _label_key(where: str, key: object) -> str:
     return key
 
 
-def _label_value(where: str, value: object) -> str:
+def label_value(where: str, value: object) -> str:
     if not isinstance(value, str) or len(value) > 63 or not VALUE.match(value):
         raise PlacementError(f"{where}: value {value!r} must be a string of at most 63 characters of "
                              "[A-Za-z0-9-_.], starting and ending with an alphanumeric (or empty)")
@@ -48,7 +48,7 @@ def node_selector(raw: object, where: str = "nodeSelector") -> dict[str, str]:
     """A nodeSelector: label keys to label values."""
     if not isinstance(raw, Mapping):
         raise PlacementError(f"{where}: expected an object of label keys to values")
-    return {_label_key(where, k): _label_value(f"{where}.{k}", v) for k, v in raw.items()}
+    return {label_key(where, k): label_value(f"{where}.{k}", v) for k, v in raw.items()}
 
 
 def toleration(raw: object, where: str) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def toleration(raw: object, where: str) -> dict[str, Any]:
         raise PlacementError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(TOLERATION_FIELDS)}")
     key, op, value, effect = raw.get("key", ""), raw.get("operator", "Equal"), raw.get("value", ""), raw.get("effect", "")
     if key:
-        _label_key(f"{where}.key", key)
+        label_key(f"{where}.key", key)
     if op not in TOLERATION_OPERATORS:
         raise PlacementError(f"{where}.operator: {op!r} must be one of {sorted(TOLERATION_OPERATORS)}")
     if not key and op != "Exists":
@@ -67,7 +67,7 @@ def toleration(raw: object, where: str) -> dict[str, Any]:
     if op == "Exists" and value:
         raise PlacementError(f"{where}.value: must be empty with operator Exists")
     if value:
-        _label_value(f"{where}.value", value)
+        label_value(f"{where}.value", value)
     if effect and effect not in TAINT_EFFECTS:
         raise PlacementError(f"{where}.effect: {effect!r} must be one of {sorted(TAINT_EFFECTS)} (or empty: all)")
     seconds = raw.get("tolerationSeconds")

@@ -59,3 +59,22 @@ def test_placement_values_reach_the_operator_settings():
 def test_malformed_placement_is_refused_with_the_field_named(args, message):
     stderr = render(*args, ok=False)
     assert message in stderr
+
+
+def test_pod_labels_and_annotations_reach_the_operator_settings():
+    env = _operator_env("--set-json", 'runner.podLabels={"team":"data"}',
+                        "--set-json", 'runner.podAnnotations={"fluentbit.io/parser":"json"}')
+    settings = from_env({k: v for k, v in env.items() if v is not None})
+    assert settings.runner_pod_labels == {"team": "data"}
+    assert settings.runner_pod_annotations == {"fluentbit.io/parser": "json"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set-json", 'runner.podLabels={"updraft.dev/run":"x"}'], "runner.podLabels.updraft.dev/run: this key is Updraft's own"),
+    (["--set-json", 'runner.podAnnotations={"a.updraft.dev/x":"x"}'], "runner.podAnnotations.a.updraft.dev/x: this key"),
+    (["--set-json", 'runner.podLabels={"app.kubernetes.io/managed-by":"me"}'], "this key is Updraft's own"),
+    (["--set-json", 'runner.podAnnotations={"n":1}'], "/runner/podAnnotations/n"),
+])
+def test_pod_metadata_on_updrafts_own_keys_or_not_strings_is_refused(args, message):
+    stderr = render(*args, ok=False)
+    assert message in stderr
