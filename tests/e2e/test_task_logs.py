@@ -8,6 +8,7 @@ node): task logs outlive their pods.
    it read CloudWatch.
 2. A workflow whose pods cannot reach the Logs endpoint: the task is still SUCCESS and its
    `logStatus` is FAILED, with the reason.
+3. A task OOM-killed by the node: its error holds the last lines of its pod log.
 """
 
 from __future__ import annotations
@@ -141,3 +142,35 @@ async def test_an_unreachable_logs_endpoint_leaves_the_task_successful(api: obje
     task = status["taskInstances"][0]
     assert (task["status"], task["logStatus"]) == ("SUCCESS", "FAILED"), task
     assert task["logStatusReason"], task
+
+
+async def test_an_attempt_killed_for_memory_gets_the_tail_of_its_log_in_its_error(api: object, namespace: str) -> None:
+    """A task that outgrows its memory limit is OOM-killed by the node before its runner can say
+    anything: the operator copies the last lines of its pod log into the task's error. The
+    allocation is real: a templated field renders a 3 GB string (task pods are limited to 1 GiB)."""
+    from updraft.k8s.resources import Kube
+
+    kube = Kube(api)
+    definition = ("oom:\n  default_args: {retries: 0}\n  tasks:\n"
+                  "    hog: {operator: S3ListOperator, bucket: any, prefix: \"{{ 'x' * 3000000000 }}\"}\n")
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "oom"},
+                       "spec": {"roleArn": "arn:aws:iam::123456789012:role/e2e", "triggerMode": "manual_only",
+                                "definition": definition}}, namespace)
+    deadline = time.monotonic() + 240
+    while not ((await kube.get("Workflow", "oom", namespace)).get("status") or {}).get("latestVersion"):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.5)
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "oom-1"},
+                       "spec": {"workflowName": "oom"}}, namespace)
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = (await kube.get("WorkflowRun", "oom-1", namespace)).get("status") or {}
+        if status.get("runState") in FINAL:
+            break
+        await asyncio.sleep(1)
+    assert status.get("runState") == "FAILED", status
+    error = status["taskInstances"][0].get("errorMessage") or ""
+    head, _, tail = error.partition("\n--- the last lines of its log ---\n")
+    assert head == "the task ran out of memory (OOMKilled)", error
+    # the runner's own line from just before the task was built, tagged like every line
+    assert "starting (pod oom-1-hog-" in tail and "task=hog attempt=1" in tail, error

@@ -28,6 +28,13 @@ def _copy(obj: Any) -> Any:
     return json.loads(json.dumps(obj))
 
 
+def _field(obj: Any, path: str) -> Any:
+    """A field selector's dotted path (`involvedObject.name`, `metadata.name`) in an object."""
+    for part in path.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
 def _merge(target: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     for k, v in patch.items():
         if v is None:
@@ -100,14 +107,15 @@ class FakeKube:
             return None
 
     async def list(self, kind: str, namespace: str | None = None,
-                   labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+                   labels: Mapping[str, str] | None = None, fields: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         await self._check("list", kind)
         out = []
         for (k, ns, _), obj in sorted(self.objects.items()):
             if k != kind or (namespace is not None and ns != namespace):
                 continue
             have = obj["metadata"].get("labels") or {}
-            if all(have.get(a) == b for a, b in (labels or {}).items()):
+            if all(have.get(a) == b for a, b in (labels or {}).items()) and all(
+                    _field(obj, path) == value for path, value in (fields or {}).items()):
                 out.append(_copy(obj))
         return out
 

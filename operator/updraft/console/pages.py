@@ -143,6 +143,17 @@ class WorkflowRow:
     next_fires: Sequence[datetime] = ()
     runs: Sequence[Obj] = ()  # ListWorkflowRuns summaries, newest first
     note: str | None = None  # what could not be shown (denied, failed)
+    tags: Mapping[str, str] = field(default_factory=dict)  # ListTagsForResource (empty when not allowed)
+
+
+def matches(query: str, name: object, tags: Mapping[str, str]) -> bool:
+    """The workflows filter: the text in the name, or in a tag written `key=value`, ignoring case."""
+    q = query.lower()
+    return q in str(name or "").lower() or any(q in f"{k}={v}".lower() for k, v in tags.items())
+
+
+def tag_chips(tags: Mapping[str, str]) -> str:
+    return "".join(f'<span class="tag">{e(k)}={e(v)}</span>' for k, v in sorted(tags.items()))
 
 
 def run_cells(wid: str, runs: Sequence[Obj]) -> str:
@@ -157,9 +168,9 @@ def run_cells(wid: str, runs: Sequence[Obj]) -> str:
 def workflows_page(frame: Frame, rows: Sequence[WorkflowRow], query: str, next_token: str | None) -> str:
     live = any(not run_final((r.get("RunDetailSummary") or {}).get("Status")) for row in rows for r in row.runs)
     filt = (f'<form method="get" action="/ui/" class="filter"><input type="search" name="q" value="{e(query)}" '
-            'placeholder="filter by name"><button type="submit">Filter</button></form>')
+            'placeholder="filter by name or tag (key=value)"><button type="submit">Filter</button></form>')
     body = [filt, '<table class="list"><thead><tr><th>Workflow</th><th>Status</th><th>Trigger</th><th>Schedule</th>'
-            '<th>Next fire times</th><th>Last runs</th></tr></thead><tbody>']
+            '<th>Next fire times</th><th>Last runs</th><th>Tags</th></tr></thead><tbody>']
     for row in rows:
         s = row.summary
         schedule = f'<code>{e(row.cron)}</code> {e(row.timezone)}' if row.cron else "on demand"
@@ -167,7 +178,8 @@ def workflows_page(frame: Frame, rows: Sequence[WorkflowRow], query: str, next_t
         body.append(f'<tr data-workflow="{e(s.get("Name"))}"><td><a href="{e(workflow_url(row.wid))}">{e(s.get("Name"))}</a>'
                     f'{f"<div class=note>{e(row.note)}</div>" if row.note else ""}</td>'
                     f'<td>{e(s.get("WorkflowStatus"))}</td><td>{e(s.get("TriggerMode"))}</td><td>{schedule}</td>'
-                    f'<td class="times">{fires}</td><td>{run_cells(row.wid, row.runs)}</td></tr>')
+                    f'<td class="times">{fires}</td><td>{run_cells(row.wid, row.runs)}</td>'
+                    f'<td class="tags">{tag_chips(row.tags)}</td></tr>')
     body.append("</tbody></table>")
     if not rows:
         body.append("<p>No workflows match.</p>")
@@ -259,7 +271,21 @@ def workflow_page(frame: Frame, p: WorkflowPage) -> str:
 
 # -- a run -------------------------------------------------------------------------------------------
 
-def run_page(frame: Frame, wid: str, name: str, run: Obj, tasks: Sequence[Obj], svg: str, can_stop: bool) -> str:
+def events_table(events: Sequence[Obj] | None) -> str:
+    """A run's events, newest first (None: the caller may not read them, or they could not be read)."""
+    if events is None:
+        return "<h2>Events</h2><p>Events are not shown.</p>"
+    if not events:
+        return "<h2>Events</h2><p>No events (the cluster keeps them for about an hour).</p>"
+    rows = "".join(f'<tr class="ev-{e(str(ev.get("Type", "")).lower())}"><td>{e(ev.get("At"))}</td><td>{e(ev.get("Type"))}</td>'
+                   f'<td>{e(ev.get("Reason"))}</td><td>{e(ev.get("Message"))}</td>'
+                   f'<td>{e(ev.get("Count")) if int(ev.get("Count") or 1) > 1 else ""}</td></tr>' for ev in events)
+    return ('<h2>Events</h2><table class="list events"><thead><tr><th>When</th><th>Type</th><th>Reason</th>'
+            f'<th>Message</th><th>Times</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+def run_page(frame: Frame, wid: str, name: str, run: Obj, tasks: Sequence[Obj], svg: str, can_stop: bool,
+             events: Sequence[Obj] | None = None) -> str:
     detail = run.get("RunDetail") or {}
     state = detail.get("RunState")
     run_id = str(run.get("RunId"))
@@ -287,6 +313,7 @@ def run_page(frame: Frame, wid: str, name: str, run: Obj, tasks: Sequence[Obj], 
     body.append('<h2>Tasks</h2><table class="list tasks"><thead><tr><th>Task</th><th>State</th><th>Attempt</th>'
                 '<th>Started</th><th>Ended</th><th>Duration</th><th>Operator</th><th>Error</th></tr></thead>'
                 f'<tbody>{"".join(rows)}</tbody></table>')
+    body.append(events_table(events))
     return page(frame, f"Run {run_id}", "".join(body), live=not run_final(state),
                 crumbs=[("/ui/", "Workflows"), (workflow_url(wid), name), (run_url(wid, run_id), run_id)])
 

@@ -11,6 +11,7 @@ Origin of this server."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 import uuid
@@ -26,6 +27,7 @@ from aiohttp import web
 from updraft import arns
 from updraft.api.credentials import Principal
 from updraft.api.errors import ApiError
+from updraft.api.events import run_events
 from updraft.api.server import ApiServer, anonymous
 from updraft.console import pages
 from updraft.console.graph import graph_layout, render
@@ -35,6 +37,8 @@ from updraft.console.sessions import SessionStore, csrf_ok
 from updraft.definition.model import TaskGraph
 from updraft.model import names
 from updraft.schedule import ScheduleError, fire_times, parse
+
+log = logging.getLogger("updraft.console")
 
 COOKIE = "updraft_console"
 STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript", "favicon.svg": "image/svg+xml",
@@ -226,12 +230,21 @@ class Console:
             if request.query.get("next"):
                 params["NextToken"] = request.query["next"]
             listed = await self.op(request, viewer, "ListWorkflows", params)
-            chosen = [w for w in listed.get("Workflows") or [] if query.lower() in str(w.get("Name", "")).lower()]
-            rows = list(await asyncio.gather(*(self.workflow_row(request, viewer, w) for w in chosen)))
+            found = listed.get("Workflows") or []
+            tags = await asyncio.gather(*(self.tags_of(request, viewer, w["WorkflowArn"]) for w in found))
+            chosen = [(w, t) for w, t in zip(found, tags) if pages.matches(query, w.get("Name"), t)]
+            rows = list(await asyncio.gather(*(self.workflow_row(request, viewer, w, t) for w, t in chosen)))
             return html(pages.workflows_page(viewer.frame, rows, query, listed.get("NextToken")))
         return await self.guarded(request, page)
 
-    async def workflow_row(self, request: web.Request, viewer: Viewer, summary: dict[str, Any]) -> pages.WorkflowRow:
+    async def tags_of(self, request: web.Request, viewer: Viewer, arn: str) -> dict[str, str]:
+        try:
+            return dict((await self.op(request, viewer, "ListTagsForResource", {"ResourceArn": arn})).get("Tags") or {})
+        except ApiError:  # not allowed to read them: the column stays empty
+            return {}
+
+    async def workflow_row(self, request: web.Request, viewer: Viewer, summary: dict[str, Any],
+                           tags: dict[str, str]) -> pages.WorkflowRow:
         arn = summary["WorkflowArn"]
         wid = arn.split(":workflow/", 1)[1]
         try:
@@ -241,8 +254,8 @@ class Console:
             cron, tz, fires = self.fires(detail, graph, 3)
             runs = (await self.op(request, viewer, "ListWorkflowRuns", {"WorkflowArn": arn, "MaxResults": CELL_RUNS}))
         except ApiError as e:
-            return pages.WorkflowRow(wid, summary, note=e.message[:160])
-        return pages.WorkflowRow(wid, summary, cron, tz, fires, runs.get("WorkflowRuns") or [])
+            return pages.WorkflowRow(wid, summary, note=e.message[:160], tags=tags)
+        return pages.WorkflowRow(wid, summary, cron, tz, fires, runs.get("WorkflowRuns") or [], tags=tags)
 
     async def workflow(self, request: web.Request) -> web.StreamResponse:
         async def page(viewer: Viewer) -> web.StreamResponse:
@@ -299,8 +312,14 @@ class Console:
             svg = (render(found[1], states, link=lambda task: pages.task_url(wid, run_id, task)) if found
                    else "<p>The run's version is not known yet, or no longer kept.</p>")
             can_stop = await self.server.allowed(request, viewer.principal, "StopWorkflowRun", ids)
+            events: list[dict[str, Any]] | None = None
+            try:  # read as the run they describe (GetWorkflowRun); a cluster without the right shows none
+                events = (await self.op(request, viewer, "GetWorkflowRun", ids,
+                                        read=lambda: run_events(self.service, arn, run_id)))["Events"]
+            except ApiError as e:
+                log.info("the events of run %s are not shown: %s", run_id, e.message)
             name = wid.rsplit("-", 1)[0]
-            return html(pages.run_page(viewer.frame, wid, name, run, items, svg, can_stop))
+            return html(pages.run_page(viewer.frame, wid, name, run, items, svg, can_stop, events))
         return await self.guarded(request, page)
 
     async def task(self, request: web.Request) -> web.StreamResponse:

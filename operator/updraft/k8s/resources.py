@@ -187,13 +187,15 @@ class Kube:
             return None
 
     async def list(self, kind: str, namespace: str | None = None, labels: Mapping[str, str] | None = None, *,
-                   page_size: int = LIST_PAGE) -> list[dict[str, Any]]:
-        """Every object of `kind` (matching `labels`, selected by the server), read in pages of
-        `page_size` (`limit`/`continue`), so no single answer holds everything; each page has the
-        call's deadline."""
+                   fields: Mapping[str, str] | None = None, page_size: int = LIST_PAGE) -> list[dict[str, Any]]:
+        """Every object of `kind` (matching `labels` and `fields`, selected by the server), read in
+        pages of `page_size` (`limit`/`continue`), so no single answer holds everything; each page
+        has the call's deadline."""
         base: list[tuple[str, Any]] = [("limit", page_size)]
         if labels:
             base.append(("labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
+        if fields:
+            base.append(("fieldSelector", ",".join(f"{k}={v}" for k, v in fields.items())))
         items: list[dict[str, Any]] = []
         token = None
         while True:

@@ -67,7 +67,8 @@ class Clock:
 async def _world(kube: FakeKube) -> tuple[str, str]:
     """A workflow with a stored version and one running run; (workflow id, run id)."""
     wf = kube.put({"apiVersion": names.API_VERSION, "kind": "Workflow", "metadata": {"name": "etl"},
-                   "spec": {"definition": DEFINITION, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}}, NS)
+                   "spec": {"definition": DEFINITION, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+                            "tags": {"team": "finance"}}}, NS)
     compiled = await compile_definition(wf["spec"], NS, kube, lambda: None, Limits(), NOW)  # type: ignore[arg-type]
     await Versions(kube).store(compiled, Workflow.from_body(wf), "Europe/Paris")  # type: ignore[arg-type]
     wf["status"] = {"latestVersion": compiled.version_id}
@@ -83,6 +84,14 @@ async def _world(kube: FakeKube) -> tuple[str, str]:
                               "status": "SUCCESS", "attemptNumber": 1},
                              {"taskId": "load", "taskInstanceId": names.task_instance_id(run, "load"),
                               "status": "RUNNING", "attemptNumber": 1}]}}, NS)
+    uid = kube.objects[("WorkflowRun", NS, run)]["metadata"]["uid"]
+    for i, (who, at, type_, reason, message) in enumerate([
+            (uid, "2026-12-02T11:59:30Z", "Normal", "TaskState", "task extract is SUCCESS (attempt 1)"),
+            (uid, "2026-12-02T11:59:40Z", "Warning", "ActionFailed", "CreatePod: pods \"x\" is forbidden: <quota>"),
+            ("an-older-run-of-that-name", "2026-12-02T10:00:00Z", "Normal", "TaskState", "from before")]):
+        kube.put({"apiVersion": "v1", "kind": "Event", "metadata": {"name": f"{run}.{i}"}, "type": type_,
+                  "reason": reason, "message": message, "lastTimestamp": at, "count": 1 + i,
+                  "involvedObject": {"kind": "WorkflowRun", "name": run, "namespace": NS, "uid": who}}, NS)
     return arns.arn_of(kube.objects[("Workflow", NS, "etl")], REGION, ACCOUNT).split(":workflow/", 1)[1], run
 
 
@@ -299,5 +308,24 @@ async def test_launch_url_limits_are_the_models(params: dict[str, int]) -> None:
         SigV4Auth(Credentials(*ADMIN), "airflow-serverless", REGION).add_auth(request)
         answer = await client.post("/", data=body, headers=dict(request.headers.items()))
         assert answer.status == 400 and json.loads(await answer.text())["__type"] == "ValidationException"
+    finally:
+        await client.close()
+
+
+async def test_the_list_shows_tags_and_filters_by_them_and_a_run_page_its_own_events() -> None:
+    client, audit, _, wid, run = await _client()
+    try:
+        await _sign_in(client)
+        listing = await (await client.get("/ui/")).text()
+        assert '<span class="tag">team=finance</span>' in listing
+        by_tag = await (await client.get("/ui/", params={"q": "team=fin"})).text()
+        assert 'data-workflow="etl"' in by_tag and 'data-workflow="fresh"' not in by_tag
+        assert "ListTagsForResource" in [e["eventName"] for e in _events(audit)]
+        page = await (await client.get(f"/ui/workflows/{wid}/runs/{run}")).text()
+        events = page.split("<h2>Events</h2>", 1)[1]
+        # newest first, escaped, the Warning marked, and not an older run's that had the same name
+        assert events.index("ActionFailed") < events.index("task extract is SUCCESS")
+        assert 'class="ev-warning"' in events and "&lt;quota&gt;" in events
+        assert "from before" not in events
     finally:
         await client.close()
