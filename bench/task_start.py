@@ -4,12 +4,18 @@ On the local cluster (the chart installed; the default when UPDRAFT_KUBECONFIG o
 
     .venv/bin/python bench/task_start.py --kubeconfig "$(bash hack/cluster/kubeconfig.sh | tail -1)" [--runs 10]
 
-runs examples/01-hello --runs times and a one-task S3ListOperator workflow, in a namespace of its own
-(deleted afterwards), and prints p50/p99 of: pod created -> container start, container start ->
-`execute` called, `execute` -> exit, exit -> next pod created, and run created -> SUCCESS.
+runs examples/01-hello --runs times, a one-task S3ListOperator workflow and (--chain-runs times) a
+chain of ten EmptyOperator tasks (--shapes picks among them), in a namespace of its own (deleted
+afterwards), and prints p50/p99 of: pod created -> container start, container start -> `execute`
+called, `execute` -> exit, the gap between tasks, and run created -> SUCCESS.
 "Pod created" is when this script's watch saw the pod (ms, not the API's 1 s timestamps);
 "container start" is when the kernel started the runner's process; `execute` and exit come
 from the runner's own timing line (updraft/runner/timing.py). Same machine, same clock.
+
+The gap is measured per edge of the graph: from the upstream task's `execute` returning (its
+last-finishing upstream, for a fan-in) to the downstream pod created, and split into what the
+same watch saw in between: the runner's early report on the pod (`report_seen`) and the pod's
+terminal phase (`terminal`: the kubelet noticed the exit and wrote the status).
 
 Without a cluster, the runner process alone (no pod):
 
