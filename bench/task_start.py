@@ -4,12 +4,18 @@ On the local cluster (the chart installed; the default when UPDRAFT_KUBECONFIG o
 
     .venv/bin/python bench/task_start.py --kubeconfig "$(bash hack/cluster/kubeconfig.sh | tail -1)" [--runs 10]
 
-runs examples/01-hello --runs times and a one-task S3ListOperator workflow, in a namespace of its own
-(deleted afterwards), and prints p50/p99 of: pod created -> container start, container start ->
-`execute` called, `execute` -> exit, exit -> next pod created, and run created -> SUCCESS.
+runs examples/01-hello --runs times, a one-task S3ListOperator workflow and (--chain-runs times) a
+chain of ten EmptyOperator tasks (--shapes picks among them), in a namespace of its own (deleted
+afterwards), and prints p50/p99 of: pod created -> container start, container start -> `execute`
+called, `execute` -> exit, the gap between tasks, and run created -> SUCCESS.
 "Pod created" is when this script's watch saw the pod (ms, not the API's 1 s timestamps);
 "container start" is when the kernel started the runner's process; `execute` and exit come
 from the runner's own timing line (updraft/runner/timing.py). Same machine, same clock.
+
+The gap is measured per edge of the graph: from the upstream task's `execute` returning (its
+last-finishing upstream, for a fan-in) to the downstream pod created, and split into what the
+same watch saw in between: the runner's early report on the pod (`report_seen`) and the pod's
+terminal phase (`terminal`: the kubelet noticed the exit and wrote the status).
 
 Without a cluster, the runner process alone (no pod):
 
@@ -188,15 +194,48 @@ def local(args: argparse.Namespace) -> None:
 
 # --- cluster: pods of real runs --------------------------------------------------------------------
 
-async def _watch_pods(core: Any, namespace: str, seen: dict[str, float], stop: asyncio.Event) -> None:
+REPORT_ANNOTATION = "updraft.dev/report"  # the runner's outcome, recorded by the task API (issue 17)
+
+
+def _chain_definition(n: int) -> str:
+    lines = [f"bench_chain{n}:", "  tasks:"]
+    for i in range(n):
+        lines += [f"    t{i}:", "      operator: airflow.providers.standard.operators.empty.EmptyOperator"]
+        if i:
+            lines.append(f"      dependencies: [t{i - 1}]")
+    return "\n".join(lines) + "\n"
+
+
+def _upstream(text: str) -> dict[str, tuple[str, ...]]:
+    graph = validate(text).graph
+    assert graph is not None
+    return {tid: tuple(task.upstream) for tid, task in graph.tasks.items()}
+
+
+class PodTimes:
+    """What this script's own watch saw of each pod, when (Unix seconds, ms resolution): first
+    seen (`created`), first seen with a report annotation (`report_seen`), first seen in a terminal
+    phase (`terminal`: the kubelet's status write, reached this watch)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, float]] = {}
+
+    def saw(self, pod: Any, now: float) -> None:
+        times = self.seen.setdefault(pod.metadata.name, {"created": now})
+        if (pod.metadata.annotations or {}).get(REPORT_ANNOTATION):
+            times.setdefault("report_seen", now)
+        if pod.status is not None and pod.status.phase in ("Succeeded", "Failed"):
+            times.setdefault("terminal", now)
+
+
+async def _watch_pods(core: Any, namespace: str, seen: PodTimes, stop: asyncio.Event) -> None:
     from kubernetes_asyncio import watch
 
     while not stop.is_set():
         w = watch.Watch()
         try:
             async for event in w.stream(core.list_namespaced_pod, namespace, timeout_seconds=30):
-                name = event["object"].metadata.name
-                seen.setdefault(name, time.time())
+                seen.saw(event["object"], time.time())
                 if stop.is_set():
                     break
         except asyncio.CancelledError:
@@ -207,8 +246,8 @@ async def _watch_pods(core: Any, namespace: str, seen: dict[str, float], stop: a
             w.stop()
 
 
-async def _run_once(kube: Any, core: Any, namespace: str, workflow: str, name: str, seen: dict[str, float],
-                    timeout: float) -> tuple[float, str, list[dict[str, float]]]:
+async def _run_once(kube: Any, core: Any, namespace: str, workflow: str, name: str, seen: PodTimes,
+                    timeout: float) -> tuple[float, str, list[dict[str, Any]]]:
     created = time.time()
     await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": name},
                        "spec": {"workflowName": workflow}}, namespace)
@@ -218,21 +257,23 @@ async def _run_once(kube: Any, core: Any, namespace: str, workflow: str, name: s
         state = (run.get("status") or {}).get("runState", "")
         if state in ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED"):
             break
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
     e2e = time.time() - created
-    pods = []
+    await asyncio.sleep(1.5)  # the last pods' terminal status reaches the watch
+    pods: list[dict[str, Any]] = []
     for pod in await kube.list("Pod", namespace, {"updraft.dev/run": name}):
         pod_name = pod["metadata"]["name"]
-        if pod_name not in seen:
+        if pod_name not in seen.seen:
             continue
+        task = (pod["metadata"].get("annotations") or {}).get("updraft.dev/task-id", "")
         text = await core.read_namespaced_pod_log(pod_name, namespace)
         marks = timing.parse(text or "")
         if marks:
-            pods.append({"created": seen[pod_name], **marks})
+            pods.append({"task": task, **seen.seen[pod_name], **marks})
         else:  # a runner without the timing line: the kubelet's times (1 s resolution)
             term = ((pod.get("status", {}).get("containerStatuses") or [{}])[0].get("state") or {}).get("terminated")
             if term:
-                pods.append({"created": seen[pod_name], "container_started": _instant(term["startedAt"]),
+                pods.append({"task": task, **seen.seen[pod_name], "container_started": _instant(term["startedAt"]),
                              "exit": _instant(term["finishedAt"])})
     return e2e, state, pods
 
@@ -253,14 +294,38 @@ async def _wait_ready(kube: Any, namespace: str, workflow: str, timeout: float) 
     raise SystemExit(f"workflow {workflow} not READY after {timeout:.0f} s")
 
 
-def _gaps(pods: list[dict[str, float]]) -> list[float]:
-    """For each pod but the first: its creation minus the latest runner exit before it."""
+def _edges(pods: list[dict[str, Any]], upstream: dict[str, tuple[str, ...]]) -> list[dict[str, float]]:
+    """For each pod whose task has upstream tasks: the times of its last-finishing upstream pod
+    (the one whose end let it start) and its own creation."""
+    by_task = {p["task"]: p for p in pods}  # one attempt per task in these runs
     out = []
     for pod in pods:
-        before = [p["exit"] for p in pods if p["exit"] <= pod["created"]]
-        if before:
-            out.append(pod["created"] - max(before))
+        ups = [by_task[u] for u in upstream.get(pod["task"], ()) if u in by_task]
+        if not ups:
+            continue
+        last = max(ups, key=lambda p: p.get("executed", p["exit"]))
+        out.append({"created": pod["created"], **{k: v for k, v in last.items() if k != "created" and k != "task"}})
     return out
+
+
+GAP_PHASES = {
+    # the task's end (execute returned) -> the successor's pod created: the gap the run sees
+    "gap": ("executed", "created"),
+    "gap_from_exit": ("exit", "created"),  # < 0 when the successor starts while the runner exits
+    "exit_to_terminal_seen": ("exit", "terminal"),  # the kubelet: PLEG relist + status write + watch
+    "executed_to_report_seen": ("executed", "report_seen"),  # the runner's report through the task API
+    "executed_to_reporting": ("executed", "reporting"),  # the runner: termination message, log shipped
+    "reporting_to_reported": ("reporting", "reported"),  # the report's round trip, as the runner saw it
+    "terminal_seen_to_created": ("terminal", "created"),  # the operator, woken by the terminal status
+    "report_seen_to_created": ("report_seen", "created"),  # the operator, woken by the report
+}
+
+
+def _gap_samples(edges: list[dict[str, float]], samples: dict[str, list[float]]) -> None:
+    for edge in edges:
+        for key, (a, b) in GAP_PHASES.items():
+            if a in edge and b in edge:
+                samples.setdefault(key, []).append(edge[b] - edge[a])
 
 
 async def cluster(args: argparse.Namespace) -> None:
@@ -271,16 +336,21 @@ async def cluster(args: argparse.Namespace) -> None:
     cfg = client.Configuration()
     await config.load_kube_config(config_file=args.kubeconfig, client_configuration=cfg)
     namespace = args.namespace or f"bench-{uuid.uuid4().hex[:6]}"
+    chain = _chain_definition(10)
+    shapes = {"hello": ("hello", HELLO.read_text()), "s3": ("bench-s3", S3_DEFINITION),
+              "chain": ("bench-chain10", chain)}
+    wanted = [s for s in args.shapes.split(",") if s]
     async with client.ApiClient(cfg) as api:
         kube, core = Kube(api), client.CoreV1Api(api)
         own_namespace = not args.namespace
         if own_namespace:
             await core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
-        seen: dict[str, float] = {}
+        seen = PodTimes()
         stop = asyncio.Event()
         watcher = asyncio.create_task(_watch_pods(core, namespace, seen, stop))
         try:
-            for wf, text in (("hello", HELLO.read_text()), ("bench-s3", S3_DEFINITION)):
+            for label in wanted:
+                wf, text = shapes[label]
                 if await kube.get_or_none("Workflow", wf, namespace):
                     await kube.delete("Workflow", wf, namespace)
                     while await kube.get_or_none("Workflow", wf, namespace):
@@ -288,18 +358,25 @@ async def cluster(args: argparse.Namespace) -> None:
                 await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": wf},
                                    "spec": {"roleArn": ROLE, "triggerMode": "manual_only", "definition": text}}, namespace)
                 await _wait_ready(kube, namespace, wf, args.timeout)
+            upstream = {"hello": _upstream(HELLO.read_text()), "chain": _upstream(chain)}
             samples: dict[str, list[float]] = {k: [] for k in (
-                "created_to_start", "start_to_execute", "execute_to_exit", "created_to_execute", "gap",
-                "s3_created_to_execute", "hello_e2e", "created_to_exit", "kubelet_start_to_exit_1s_resolution")}
+                "created_to_start", "start_to_execute", "execute_to_exit", "created_to_execute", *GAP_PHASES,
+                "s3_created_to_execute", "hello_e2e", "chain10_e2e", "chain10_gap", "created_to_exit",
+                "kubelet_start_to_exit_1s_resolution")}
+            load = [os.getloadavg()[0]]
             for i in range(args.runs):
-                for wf, label in (("hello", "hello"), ("bench-s3", "s3")):
+                for label in wanted:
+                    if label == "chain" and i >= args.chain_runs:
+                        continue
+                    wf = shapes[label][0]
                     run = f"{wf}-{args.tag}{i}"
                     e2e, state, pods = await _run_once(kube, core, namespace, wf, run, seen, args.timeout)
-                    print(f"{run}: {state} in {e2e:.1f} s, {len(pods)} pods timed", flush=True)
+                    load.append(os.getloadavg()[0])
+                    print(f"{run}: {state} in {e2e:.1f} s, {len(pods)} pods timed, load {load[-1]:.1f}", flush=True)
                     if label == "hello":
                         if state == "SUCCESS":
                             samples["hello_e2e"].append(e2e)
-                        samples["gap"] += _gaps(pods)
+                        _gap_samples(_edges(pods, upstream["hello"]), samples)
                         for p in pods:
                             samples["created_to_exit"].append(p["exit"] - p["created"])
                             if "container_started" in p:
@@ -309,13 +386,20 @@ async def cluster(args: argparse.Namespace) -> None:
                             samples["start_to_execute"].append(p["execute"] - p["process_start"])
                             samples["execute_to_exit"].append(p["exit"] - p.get("executed", p["execute"]))
                             samples["created_to_execute"].append(p["execute"] - p["created"])
+                    elif label == "chain":
+                        if state == "SUCCESS":
+                            samples["chain10_e2e"].append(e2e)
+                        chain_gaps: dict[str, list[float]] = {}
+                        _gap_samples(_edges(pods, upstream["chain"]), chain_gaps)
+                        samples["chain10_gap"] += chain_gaps.get("gap", [])
                     else:
                         samples["s3_created_to_execute"] += [p["execute"] - p["created"] for p in pods if "execute" in p]
-            print()
+            print(f"\nload average (1 min) during the series: median {percentile(load, 50):.1f}, "
+                  f"min {min(load):.1f}, max {max(load):.1f}")
             for key, values in samples.items():
                 print(summary(key.replace("_", " "), values))
             keys = {"task_start_p50_s": "created_to_execute", "task_start_s3_p50_s": "s3_created_to_execute",
-                    "task_gap_p50_s": "gap", "hello_e2e_p50_s": "hello_e2e"}
+                    "task_gap_p50_s": "gap", "hello_e2e_p50_s": "hello_e2e", "chain10_e2e_p50_s": "chain10_e2e"}
             merge_out({k: percentile(samples[v], 50) for k, v in keys.items() if samples[v]}, Path(args.out))
             print(f"\nwritten to {args.out}")
         finally:
@@ -336,6 +420,10 @@ def main() -> None:
     ap.add_argument("--namespace", help="use this namespace (default: a new one, deleted afterwards)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds a run may take")
     ap.add_argument("--tag", default=uuid.uuid4().hex[:4], help="run names: <workflow>-<tag><i>")
+    ap.add_argument("--shapes", default="hello,s3,chain",
+                    help="cluster: which workflows to run, of hello (examples/01-hello), s3 (one S3ListOperator "
+                         "task), chain (ten EmptyOperator tasks in a chain)")
+    ap.add_argument("--chain-runs", type=int, default=3, help="cluster: runs of the ten-task chain (at most --runs)")
     args = ap.parse_args()
     if args.local:
         local(args)

@@ -117,7 +117,8 @@ class ObservedPod:
     exit_code: int | None = None
     reason: str | None = None  # pod status reason (Evicted, DeadlineExceeded, ...) or container reason
     disruption: str | None = None  # DisruptionTarget condition reason (PreemptionByScheduler, DeletionByTaintManager...)
-    outcome: Outcome | None = None
+    outcome: Outcome | None = None  # the termination message's report
+    reported: Outcome | None = None  # the report the runner sent through the task API before it exited
 
 
 @dataclass(frozen=True)

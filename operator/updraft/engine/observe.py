@@ -1,5 +1,6 @@
 """A pod object as the engine sees it (pure): the attempt it runs, its phase and times, and the
-outcome its runner wrote in the termination message."""
+outcome its runner reported: through the task API before it exited (an annotation the task API
+writes on the pod), and in its termination message."""
 
 from __future__ import annotations
 
@@ -37,4 +38,5 @@ def observe(pod: Mapping[str, Any]) -> ObservedPod:
         reason=status.get("reason") or terminated.get("reason"),
         disruption=disruption,
         outcome=parse_outcome(terminated.get("message")),
+        reported=parse_outcome(annotations.get(names.ANNOTATION_REPORT)),
     )

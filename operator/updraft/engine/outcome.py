@@ -20,6 +20,25 @@ not succeed": the engine, not the runner, decides between a retry and a final st
 task's retries, since it alone knows the attempt count across pods, except that `"retry": false`
 makes the failure final, as Airflow does for AirflowFailException and a sensor's timeout.
 
+The early report
+----------------
+Right after writing its termination message (its last word: the log shipped, if it is), the
+runner sends the same object to the task API (POST .../report, authenticated by the attempt's
+token), which writes it once on the pod as the annotation `updraft.dev/report`
+(taskapi/reports.py). The pod's watch event wakes the run at once, so successors start without
+waiting for the kubelet to notice the container's exit and write the pod's status (a second or
+more). The report is the attempt's outcome as soon as it is on the pod, whatever follows: the
+task's work is done (its `execute` returned, its XCom pushed), as an Airflow task instance is
+final once its state is committed. So a reported pod is DONE with its report even if it is still
+running (its runner exiting), or if it then ends in a way that would otherwise be an
+infrastructure failure or a kill without a termination message (an eviction, an OOM kill, a
+deletion in its last milliseconds): its attempt never runs twice. The report is only a shortcut:
+when it is lost (the task API unreachable, the runner killed first), the termination message
+says the same a moment later; when it is sent twice, the task API keeps the first and accepts an
+identical second one. Only the pod's own attempt can report (the token is bound to the run
+object, task, attempt and pod), only while it is its task's current pod and the run is not
+finished.
+
 Infrastructure failure
 ----------------------
 A pod that ends for reasons that are not the task's doing is an infrastructure failure: it is
@@ -117,6 +136,8 @@ def _failure(pod: ObservedPod) -> Outcome:
 
 def classify_pod(pod: ObservedPod) -> PodOutcome:
     """What an observed pod means for its task attempt (see the module docstring)."""
+    if pod.reported is not None:  # the runner's early report: final, whatever the pod does next
+        return PodOutcome(DONE, pod.reported)
     if pod.phase == "Succeeded":
         return PodOutcome(DONE, pod.outcome or Outcome("success"))
     infra = pod.disruption if pod.disruption in INFRA_DISRUPTIONS else (

@@ -22,7 +22,9 @@ lost). A deleted pod whose container may still run is waited for (at most
 
 Clean-up as the run goes: pods of superseded attempts and sensor pokes are deleted once their
 outcome is recorded, and an attempt's task-API token Secret (DeleteToken) as soon as the
-attempt ends; the latest pod of each task stays, for its logs, until the run's clean-up.
+attempt ends; the latest pod of each task stays, for its logs, until the run's clean-up. A pod
+whose runner reported its outcome through the task API (engine/outcome.py, "The early report")
+ends its attempt while it still runs, for a moment: it is left to exit on its own.
 
 Run states. STARTING -> QUEUED (no concurrency slot yet) -> RUNNING -> SUCCESS | FAILED, or
 STOPPING -> STOPPED when asked to stop. The end state follows Airflow's DagRun.update_state
@@ -230,8 +232,8 @@ def _sweep(s: _Step) -> None:
         ti = s.status.tasks.get(p.task_id)
         if ti is None or ti.pod_name != p.name:
             s.delete(p.name, "superseded: its outcome is recorded")
-        elif ti.status not in TaskState.ACTIVE and p.phase in ALIVE_PHASES:
-            s.delete(p.name, "its attempt has ended")
+        elif ti.status not in TaskState.ACTIVE and p.phase in ALIVE_PHASES and p.reported is None:
+            s.delete(p.name, "its attempt has ended")  # not a runner that reported and is exiting
 
 
 def _alive(pods: Sequence[ObservedPod], now: datetime, settings: EngineSettings) -> list[ObservedPod]:

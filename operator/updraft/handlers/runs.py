@@ -131,7 +131,8 @@ async def _with_log_tails(ctx: Context, namespace: str, before: RunStatus, decis
     for tid, ti in decision.status.tasks.items():
         old = before.tasks.get(tid)
         pod = by_name.get(ti.pod_name or "")
-        if (pod is None or pod.phase != "Failed" or pod.outcome is not None or pod.deleted or not ti.error
+        if (pod is None or pod.phase != "Failed" or pod.outcome is not None or pod.reported is not None
+                or pod.deleted or not ti.error
                 or (old is not None and (old.status, old.attempt) == (ti.status, ti.attempt))):
             continue
         try:

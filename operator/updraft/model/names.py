@@ -32,6 +32,9 @@ ANNOTATION_API_NAME = "updraft.dev/workflow-name"  # a workflow's API name when 
 # what the API compiled for a spec (JSON: source digest, S3 VersionId read, version id)
 ANNOTATION_COMPILED = "updraft.dev/compiled"
 ANNOTATION_TASK_API_CA = "updraft.dev/task-api-ca"  # the CA task pods verify the task API with (PEM)
+# a task pod: its runner's outcome as reported through the task API before it exits (JSON, the
+# termination message's contract: engine/outcome.py), written once by the task API (taskapi/reports.py)
+ANNOTATION_REPORT = "updraft.dev/report"
 
 MAX_LABEL = 63
 _INVALID = re.compile(r"[^a-z0-9-]+")

@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from updraft.model import names
 from updraft.model.states import LogStatus
 from updraft.runner import logformat, timing
 from updraft.runner.shipper import LogShipper
+
+if TYPE_CHECKING:
+    from updraft.runner.xcom import TaskApiClient
 
 TERMINATION_LOG = os.environ.get("UPDRAFT_TERMINATION_LOG", "/dev/termination-log")
 
@@ -90,6 +93,7 @@ def _install_secrets_masker() -> None:
 def main() -> int:
     timing.mark("main")
     env = os.environ
+    reporter = _reporter(env)
     shipper = _start_shipper(env)
     setup = logformat.install(env.get("UPDRAFT_WORKFLOW", "?"), env.get("UPDRAFT_RUN", "?"),
                               env.get("UPDRAFT_TASK_ID", "?"), int(env.get("UPDRAFT_ATTEMPT", "0") or 0),
@@ -108,8 +112,44 @@ def main() -> int:
         if shipped.status != LogStatus.SHIPPED:
             log.warning("the log was not fully shipped to CloudWatch Logs (%s, %s lines sent, %s lost): %s",
                         shipped.status, shipped.sent, shipped.dropped, shipped.reason)
+    if reporter is not None:
+        _report_to_operator(reporter, doc, log)
     log.info("%s", timing.line())
     return code
+
+
+def _reporter(env: Mapping[str, str]) -> TaskApiClient | None:
+    """The task-API client the outcome is reported with at the end, its connection opened now (in
+    a thread, while Airflow is imported); None without a task API (local use) or when the
+    client cannot be made (the termination message alone then)."""
+    url, token = env.get("UPDRAFT_TASK_API_URL"), env.get("UPDRAFT_TASK_TOKEN")
+    if not url or not token:
+        return None
+    from updraft.runner.xcom import TaskApiClient
+
+    try:
+        client = TaskApiClient(url, env.get("UPDRAFT_NAMESPACE", ""), env.get("UPDRAFT_RUN", ""),
+                               env.get("UPDRAFT_TASK_ID", ""), int(env.get("UPDRAFT_ATTEMPT", "0") or 0), token)
+        client.warm()
+    except (OSError, ValueError):  # the CA file unreadable (TlsError), a malformed attempt number
+        return None
+    return client
+
+
+def _report_to_operator(client: TaskApiClient, doc: Mapping[str, object], log: logging.Logger) -> None:
+    """The outcome, once more, to the operator's task API (engine/outcome.py, "The early report"):
+    it records it on this pod and starts the downstream tasks without waiting for the kubelet to
+    notice this exit. Last, after the termination message is final (the log shipped): the report
+    must say exactly what the termination message says."""
+    timing.mark("reporting")
+    try:
+        why_not = client.report(doc)
+    except Exception as e:  # noqa: BLE001 - never fatal: the termination message says the same
+        why_not = f"{type(e).__name__}: {e}"
+    if why_not:
+        log.info("the outcome was not reported to the operator early (%s); it reads the termination message",
+                 why_not)
+    timing.mark("reported")
 
 
 def _attempt(setup: logformat.TaskLogging, log: logging.Logger) -> tuple[int, dict[str, object]]:

@@ -6,6 +6,8 @@ into them (podspec/trust.py).
 
     GET  /v1/namespaces/{ns}/runs/{run}/xcom/{task}/{key}   -> {"value": ...} | 404
     POST /v1/namespaces/{ns}/runs/{run}/xcom/{task}/{key}   {"value": ...}   (own task only)
+    POST /v1/namespaces/{ns}/runs/{run}/report   {"state": ...}   (the attempt's outcome, recorded on
+         its own pod once: reports.py; {"ok": true, "recorded": <whether this call wrote it>})
     headers: Authorization: Bearer <token>, X-Updraft-Task, X-Updraft-Attempt
 
 Every request is checked in this order, and answered {"error": <message>} when refused:
@@ -15,7 +17,8 @@ Every request is checked in this order, and answered {"error": <message>} when r
    the failure counts against the address). Nothing of the body has been read so far;
 3. a push must be for the caller's own task (403), to a run that is not finished and from the
    pod that is the task's current one (409: a finished run's XCom is final; a zombie pod of an
-   earlier try may not overwrite what downstream tasks read);
+   earlier try may not overwrite what downstream tasks read); a report likewise, unless the same
+   report is on the pod already (a retry: accepted);
 4. the body: at most MAX_BODY bytes (413), JSON at most MAX_DEPTH levels deep, {"value": ...} (400);
 5. the write keeps the per-run quota under concurrency (store.py; 413 when it would be exceeded).
 """
@@ -36,11 +39,13 @@ from updraft.guards.depth import deeper_than
 from updraft.guards.throttle import RateLimiter
 from updraft.k8s.resources import Kube, KubeError, NotFound
 from updraft.model.states import RunState
+from updraft.taskapi.reports import ReportRefused, canonical, record
 from updraft.taskapi.store import XComBusy, XComNotOurs, XComQuotaExceeded, XComStore
 from updraft.taskapi.tokens import Attempt, pod_of, verify
 
 log = logging.getLogger("updraft.taskapi")
 MAX_BODY = 256 * 1024
+MAX_REPORT_BODY = 8 * 1024  # a report is at most 4 KB once stored (reports.py); room for whitespace
 MAX_DEPTH = 64
 
 _ATTEMPT = re.compile(r"0|[1-9][0-9]{0,8}")
@@ -69,6 +74,17 @@ def superseded(run: Mapping[str, Any], who: Attempt) -> str | None:
         recorded = int(t.get("attemptNumber") or 0)
         if recorded > who.attempt or (recorded == who.attempt and _reschedule(t["podName"]) > _reschedule(who.pod)):
             return str(t["podName"])
+    return None
+
+
+def report_refusal(run: Mapping[str, Any], who: Attempt) -> str | None:
+    """Why this attempt may not report now: its run finished, or its pod is no longer current."""
+    state = (run.get("status") or {}).get("runState")
+    if state in RunState.FINAL:
+        return f"run {who.run!r} is finished ({state})"
+    current = superseded(run, who)
+    if current is not None:
+        return f"pod {who.pod!r} is no longer the current pod of task {who.task_id!r} (that is {current!r})"
     return None
 
 
@@ -102,15 +118,17 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
         failures.take(client, clock())
         return _error(401, UNAUTHORIZED)
 
-    async def read_value(request: web.Request) -> Any:
-        """The pushed value, or a web.Response refusing the body."""
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return _error(413, f"the body is larger than {MAX_BODY} bytes")
+    async def read_json(request: web.Request, limit: int, shape: str = "a JSON object") -> Any:
+        """The body's JSON object, or a web.Response refusing the body."""
+        if request.content_length is not None and request.content_length > limit:
+            return _error(413, f"the body is larger than {limit} bytes")
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return _error(413, f"the body is larger than {MAX_BODY} bytes")
-        bad = _error(400, 'the body must be a JSON object {"value": ...} in UTF-8')
+            return _error(413, f"the body is larger than {limit} bytes")
+        if len(raw) > limit:
+            return _error(413, f"the body is larger than {limit} bytes")
+        bad = _error(400, f"the body must be {shape} in UTF-8")
         try:
             body: Any = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -119,8 +137,16 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
             return _error(400, f"the body nests more than {MAX_DEPTH} levels deep")
         if deeper_than(body, MAX_DEPTH):
             return _error(400, f"the body nests more than {MAX_DEPTH} levels deep")
-        if not isinstance(body, dict) or "value" not in body:
-            return bad
+        return body if isinstance(body, dict) else bad
+
+    async def read_value(request: web.Request) -> Any:
+        """The pushed value, or a web.Response refusing the body."""
+        shape = 'a JSON object {"value": ...}'
+        body = await read_json(request, MAX_BODY, shape)
+        if isinstance(body, web.Response):
+            return body
+        if "value" not in body:
+            return _error(400, f"the body must be {shape} in UTF-8")
         return body
 
     async def get_xcom(request: web.Request) -> web.Response:
@@ -159,6 +185,20 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
             return _error(409, str(e))
         return web.json_response({"ok": True})
 
+    async def post_report(request: web.Request) -> web.Response:
+        auth = await authenticate(request)
+        if isinstance(auth, web.Response):
+            return auth
+        who, run = auth
+        body = await read_json(request, MAX_REPORT_BODY, 'a JSON object {"state": ...}')
+        if isinstance(body, web.Response):
+            return body
+        try:
+            written = await record(kube, who, canonical(body), report_refusal(run, who))
+        except ReportRefused as e:
+            return _error(e.status, str(e))
+        return web.json_response({"ok": True, "recorded": written})
+
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
@@ -181,6 +221,7 @@ def build_app(kube: Kube, key: bytes, xcom_limit: int = 200 * 1024, *, failures_
     prefix = "/v1/namespaces/{ns}/runs/{run}/xcom/{task}/{key}"
     app.router.add_get(prefix, get_xcom)
     app.router.add_post(prefix, put_xcom)
+    app.router.add_post("/v1/namespaces/{ns}/runs/{run}/report", post_report)
     app.router.add_get("/healthz", health)
     return app
 

@@ -20,7 +20,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("updraft.dev", "workflowversions"): frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
     ("updraft.dev", "workflows/status"): frozenset({"get", "patch", "update"}),
     ("updraft.dev", "workflowruns/status"): frozenset({"get", "patch", "update"}),
-    ("", "pods"): frozenset({"get", "list", "watch", "create", "delete"}),
+    ("", "pods"): frozenset({"get", "list", "watch", "create", "patch", "delete"}),
     ("", "pods/log"): frozenset({"get"}),
     ("", "serviceaccounts"): frozenset({"get", "create", "patch"}),
     ("", "configmaps"): frozenset({"get", "create", "patch"}),

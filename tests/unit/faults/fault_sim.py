@@ -13,14 +13,17 @@ after a Secret, pod or status write: the targeted kills), error answers (409 on 
 503), 500 after the change was applied, hangs cut by a timeout (before or after applying), status
 writes acknowledged and lost, a stale second reconciler (a deposed leader reconciling from reads
 taken seconds earlier), and pod faults from the kubelet (evictions, slow image pulls) and from
-people (kubectl delete pod). Everything injected goes in `timeline`, which is printed with the seed
-when an invariant fails.
+people (kubectl delete pod). Most runners report their outcome early through the task API (its
+own recording code, `taskapi.reports.record`, against the same faulty server: a report may be
+lost, land with its answer lost, or be sent twice), and the kubelet writes their end 1-3 s later.
+Everything injected goes in `timeline`, which is printed with the seed when an invariant fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -38,6 +41,9 @@ from updraft.handlers.workflows import reconcile_workflow
 from updraft.k8s.resources import Conflict, KubeError
 from updraft.model import names
 from updraft.model.times import format_ts
+from updraft.taskapi.reports import ReportRefused, canonical, record
+from updraft.taskapi.server import report_refusal
+from updraft.taskapi.tokens import Attempt
 
 NS = "faults"
 T0 = datetime(2026, 5, 4, 9, 0, 0, tzinfo=timezone.utc)
@@ -69,6 +75,8 @@ class Rates:
     evict: float = 0.04  # per running pod
     slow_pull: float = 0.02  # per pod
     hand_delete: float = 0.005  # per second: kubectl delete pod
+    report: float = 0.8  # per finished runner: its outcome reported early through the task API
+    duplicate_report: float = 0.1  # per report: sent a second time
 
 
 @dataclass
@@ -173,6 +181,8 @@ class Result:
     pod_faults: int = 0
     errors: int = 0
     stale_windows: int = 0
+    reports: int = 0  # early reports sent (duplicates included)
+    reports_not_recorded: int = 0  # of which the task API failed to record (or was refused)
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     infra_spent: list[str] = field(default_factory=list)
@@ -229,7 +239,8 @@ async def simulate(seed: int, n_runs: int = 3, rates: Rates | None = None) -> Re
     rates = rates or Rates()
     faults = Faults(rng, rates, clock)
     server.injector = faults
-    kubelet = Kubelet(server, NS, scripts, rng, evict_rate=rates.evict, slow_pull_rate=rates.slow_pull)
+    kubelet = Kubelet(server, NS, scripts, rng, evict_rate=rates.evict, slow_pull_rate=rates.slow_pull,
+                      report_rate=rates.report, duplicate_rate=rates.duplicate_report)
     result = Result(seed, runs=n_runs)
     ctx: Context | None = new_context(server.client())
     due: dict[str, datetime] = {r: T0 for r in run_names}
@@ -268,6 +279,7 @@ async def simulate(seed: int, n_runs: int = 3, rates: Rates | None = None) -> Re
         kubelet.evict_rate = rates.evict if kubelet_faults else 0.0
         kubelet.slow_pull_rate = rates.slow_pull if kubelet_faults else 0.0
         kubelet.step(now[0])
+        await _record_reports(server, kubelet, faults, result)
         if kubelet_faults and rng.random() < rates.hand_delete:
             if kubelet.delete_by_hand(now[0], rng):
                 hand_deletes += 1
@@ -312,6 +324,29 @@ async def simulate(seed: int, n_runs: int = 3, rates: Rates | None = None) -> Re
     result.timeline = sorted(faults.timeline + kubelet.faults)
     _judge(result, server, kubelet, scripts, run_names)
     return result
+
+
+async def _record_reports(server: Server, kubelet: Kubelet, faults: Faults, result: Result) -> None:
+    """What the task API does with the runners' early reports (after the token check, which the
+    unit tests of the task API cover): the run read, then `record` on the pod. A failure is the
+    runner's lost report: it falls back on its termination message."""
+    api = server.client("taskapi")
+    for pod, text in kubelet.reports:
+        result.reports += 1
+        meta = pod["metadata"]
+        run_name = meta["labels"][names.LABEL_RUN]
+        try:
+            run = await api.get("WorkflowRun", run_name, NS)
+            who = Attempt(NS, run_name, meta["annotations"][names.ANNOTATION_TASK_ID],
+                          int(meta["labels"][names.LABEL_ATTEMPT]), run["metadata"]["uid"], meta["name"])
+            await record(api, who, canonical(json.loads(text)), report_refusal(run, who))  # type: ignore[arg-type]
+            kubelet.changed.add(run_name)
+        except (Crash, KubeError, ReportRefused, asyncio.TimeoutError) as e:
+            kubelet.changed.add(run_name)
+            result.reports_not_recorded += 1
+            faults.timeline.append(f"{format_ts(server.clock())} report of {meta['name']} not recorded: "
+                                   f"{type(e).__name__} {e}")
+    kubelet.reports.clear()
 
 
 def _judge(result: Result, server: Server, kubelet: Kubelet, scripts: dict[tuple[str, str], str],
@@ -366,6 +401,8 @@ def summary(results: list[Result]) -> str:
     return (f"fault tier: seeds={len(results)} runs={sum(r.runs for r in results)} "
             f"kills={sum(r.kills for r in results)} (targeted {sum(r.targeted_kills for r in results)}) "
             f"api-faults={sum(r.errors for r in results)} stale-leaders={sum(r.stale_windows for r in results)} "
-            f"pod-faults={sum(r.pod_faults for r in results)} | runs-lost={total('lost')} "
+            f"pod-faults={sum(r.pod_faults for r in results)} "
+            f"early-reports={sum(r.reports for r in results)} (not recorded "
+            f"{sum(r.reports_not_recorded for r in results)}) | runs-lost={total('lost')} "
             f"attempts-duplicated={total('duplicated')} infra-retries-spent={total('infra_spent')} "
             f"runs-stuck={total('stuck')} infra-budget-exhausted={total('infra_exhausted')} objects-leaked={total('leaked')} handler-errors={total('crashed_code')}")

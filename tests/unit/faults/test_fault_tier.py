@@ -34,3 +34,4 @@ async def test_no_run_is_lost_duplicated_stuck_or_leaked_under_faults(caplog: py
     bad = [r for r in results if r.bad]
     assert not bad, summary(results) + "\n" + "\n\n".join(_report(r) for r in bad[:3])
     assert sum(r.kills for r in results) >= len(results)  # the faults really happen
+    assert sum(r.reports_not_recorded for r in results) > 0 < sum(r.reports for r in results)

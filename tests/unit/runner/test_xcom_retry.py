@@ -9,6 +9,8 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,9 +20,12 @@ from updraft.runner.xcom import TaskApiClient, XComError
 class Scripted(http.server.BaseHTTPRequestHandler):
     script: list[int] = []
     seen: list[str] = []
+    posted: list[tuple[str, bytes]] = []  # (path, body) of every POST
+    ports: list[int] = []  # the client's port of every request
 
     def _answer(self) -> None:
         self.seen.append(self.command)
+        self.ports.append(self.client_address[1])
         code = self.script.pop(0) if self.script else 200
         body = json.dumps({"value": "v"} if code == 200 else {"error": f"scripted {code}"}).encode()
         self.send_response(code)
@@ -33,7 +38,7 @@ class Scripted(http.server.BaseHTTPRequestHandler):
         self._answer()
 
     def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.posted.append((self.path, self.rfile.read(int(self.headers.get("Content-Length", 0)))))
         self._answer()
 
     def log_message(self, *args: object) -> None:
@@ -45,7 +50,7 @@ def server() -> Iterator[str]:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    Scripted.seen = []
+    Scripted.seen, Scripted.posted, Scripted.ports = [], [], []
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
 
@@ -80,3 +85,79 @@ def test_an_operator_that_stays_away_fails_the_call_after_the_delays() -> None:
     with pytest.raises(XComError, match="unreachable") as gone:
         client(f"http://127.0.0.1:{port}", slept).push("k", 1)
     assert gone.value.status is None and slept == [0.1, 0.2, 0.4]
+
+
+def test_the_early_report_is_one_try_and_never_fatal(server: str) -> None:
+    slept: list[float] = []
+    assert client(server, slept).report({"state": "success"}) is None
+    assert Scripted.posted == [("/v1/namespaces/ns/runs/run-1/report", b'{"state": "success"}')]
+    Scripted.script = [503]
+    why = client(server, slept).report({"state": "success"})
+    assert why is not None and "503" in why and slept == [] and Scripted.seen == ["POST", "POST"]
+
+
+def test_an_unreachable_task_api_makes_the_report_a_reason_not_an_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    why = client(f"http://127.0.0.1:{port}", []).report({"state": "failed"}, timeout=1)
+    assert why is not None and "unreachable" in why
+
+
+@pytest.mark.airflow
+def test_the_runner_reports_what_its_termination_message_says_after_writing_it(
+        server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from updraft.runner import main as runner_main
+
+    log = tmp_path / "termination-log"
+    written_first: list[bool] = []
+    monkeypatch.setattr(runner_main, "TERMINATION_LOG", str(log))
+    real = TaskApiClient.report
+
+    def report(self: TaskApiClient, outcome: Any, timeout: float = 3.0) -> str | None:
+        written_first.append(json.loads(log.read_text()) == dict(outcome))
+        return real(self, outcome, timeout)
+
+    monkeypatch.setattr(TaskApiClient, "report", report)
+    definition = {"d": {"tasks": {"t": {"operator": "airflow.providers.standard.operators.empty.EmptyOperator"}}}}
+    for k, v in {"UPDRAFT_WORKFLOW": "wf", "UPDRAFT_RUN": "run-1", "UPDRAFT_TASK_ID": "t", "UPDRAFT_ATTEMPT": "1",
+                 "UPDRAFT_LOGICAL_DATE": "2026-03-01T00:00:00Z", "UPDRAFT_DEFINITION": json.dumps(definition),
+                 "UPDRAFT_NAMESPACE": "ns", "UPDRAFT_TASK_API_URL": server, "UPDRAFT_TASK_TOKEN": "tok"}.items():
+        monkeypatch.setenv(k, v)
+    assert runner_main.main() == 0
+    assert written_first == [True]
+    reports = [body for path, body in Scripted.posted if path.endswith("/report")]
+    assert [json.loads(b) for b in reports] == [json.loads(log.read_text())] == [{"state": "success"}]
+
+
+def test_the_report_goes_over_the_connection_opened_ahead(server: str) -> None:
+    c = client(server, [])
+    c.warm()
+    warm = c._warm
+    assert warm is not None
+    warm._thread.join(5)
+    assert warm._conn is not None and warm._conn.sock is not None
+    local_port = warm._conn.sock.getsockname()[1]
+    assert c.report({"state": "success"}) is None
+    assert Scripted.ports == [local_port]  # no new connection for the report
+
+
+def test_a_warm_connection_that_died_meanwhile_falls_back_to_a_new_one(server: str) -> None:
+    c = client(server, [])
+    c.warm()
+    assert c._warm is not None
+    c._warm._thread.join(5)
+    assert c._warm._conn is not None and c._warm._conn.sock is not None
+    c._warm._conn.sock.close()  # the server (or a restart) closed it while the task ran
+    assert c.report({"state": "failed"}) is None
+    assert [path for path, _ in Scripted.posted] == ["/v1/namespaces/ns/runs/run-1/report"]
+
+
+def test_a_warm_connection_that_could_not_open_is_not_waited_for_twice() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = client(f"http://127.0.0.1:{port}", [])
+    c.warm(timeout=1)
+    why = c.report({"state": "success"}, timeout=1)
+    assert why is not None and "unreachable" in why
