@@ -44,6 +44,27 @@ def _messages(group: str, stream: str) -> list[str]:
     return [e["message"] for e in page["events"]]
 
 
+async def _run_once(kube: Any, namespace: str, name: str, definition: str, **spec: Any) -> dict[str, Any]:
+    """Workflow `name` (manual only) with `definition`; once it has a version, run `<name>-1` to a
+    final state; the run's status."""
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
+                       "spec": {"roleArn": "arn:aws:iam::123456789012:role/e2e", "triggerMode": "manual_only",
+                                "definition": definition, **spec}}, namespace)
+    deadline = time.monotonic() + 240
+    while not ((await kube.get("Workflow", name, namespace)).get("status") or {}).get("latestVersion"):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.5)
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": f"{name}-1"},
+                       "spec": {"workflowName": name}}, namespace)
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = (await kube.get("WorkflowRun", f"{name}-1", namespace)).get("status") or {}
+        if status.get("runState") in FINAL:
+            break
+        await asyncio.sleep(1)
+    return status
+
+
 async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_names(api: object, chart_api: Any) -> None:
     import boto3
 
@@ -120,24 +141,9 @@ async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_nam
 async def test_an_unreachable_logs_endpoint_leaves_the_task_successful(api: object, namespace: str) -> None:
     from updraft.k8s.resources import Kube
 
-    kube = Kube(api)
-    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "nologs"},
-                       "spec": {"roleArn": "arn:aws:iam::123456789012:role/e2e", "triggerMode": "manual_only",
-                                "definition": "nologs:\n  tasks:\n    t: {operator: EmptyOperator}\n",
-                                # nothing listens there, and the NetworkPolicy lets nothing through
-                                "environment": {"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://192.0.2.2:9"}}}, namespace)
-    deadline = time.monotonic() + 240
-    while not ((await kube.get("Workflow", "nologs", namespace)).get("status") or {}).get("latestVersion"):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.5)
-    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "nologs-1"},
-                       "spec": {"workflowName": "nologs"}}, namespace)
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = (await kube.get("WorkflowRun", "nologs-1", namespace)).get("status") or {}
-        if status.get("runState") in FINAL:
-            break
-        await asyncio.sleep(1)
+    # nothing listens there, and the NetworkPolicy lets nothing through
+    status = await _run_once(Kube(api), namespace, "nologs", "nologs:\n  tasks:\n    t: {operator: EmptyOperator}\n",
+                             environment={"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://192.0.2.2:9"})
     assert status.get("runState") == "SUCCESS", status
     task = status["taskInstances"][0]
     assert (task["status"], task["logStatus"]) == ("SUCCESS", "FAILED"), task
@@ -150,24 +156,9 @@ async def test_an_attempt_killed_for_memory_gets_the_tail_of_its_log_in_its_erro
     allocation is real: a templated field renders a 3 GB string (task pods are limited to 1 GiB)."""
     from updraft.k8s.resources import Kube
 
-    kube = Kube(api)
     definition = ("oom:\n  default_args: {retries: 0}\n  tasks:\n"
                   "    hog: {operator: S3ListOperator, bucket: any, prefix: \"{{ 'x' * 3000000000 }}\"}\n")
-    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": "oom"},
-                       "spec": {"roleArn": "arn:aws:iam::123456789012:role/e2e", "triggerMode": "manual_only",
-                                "definition": definition}}, namespace)
-    deadline = time.monotonic() + 240
-    while not ((await kube.get("Workflow", "oom", namespace)).get("status") or {}).get("latestVersion"):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.5)
-    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "oom-1"},
-                       "spec": {"workflowName": "oom"}}, namespace)
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = (await kube.get("WorkflowRun", "oom-1", namespace)).get("status") or {}
-        if status.get("runState") in FINAL:
-            break
-        await asyncio.sleep(1)
+    status = await _run_once(Kube(api), namespace, "oom", definition)
     assert status.get("runState") == "FAILED", status
     error = status["taskInstances"][0].get("errorMessage") or ""
     head, _, tail = error.partition("\n--- the last lines of its log ---\n")

@@ -6,7 +6,7 @@ by them."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..model import names
 from .placement import PlacementError, label_key, label_value
@@ -22,29 +22,32 @@ def _check_reserved(where: str, key: str) -> None:
                              f"{RESERVED_DOMAIN}/ and other than {names.LABEL_MANAGED}")
 
 
-def pod_labels(raw: object, where: str = "podLabels") -> dict[str, str]:
-    """Extra labels: label keys to label values (the Kubernetes rules for both)."""
+def _entries(raw: object, where: str, what: str, value: Callable[[str, object], str]) -> dict[str, str]:
+    """An object of qualified-name keys (none of Updraft's own) to values checked by `value`."""
     if not isinstance(raw, Mapping):
-        raise PlacementError(f"{where}: expected an object of label keys to values")
+        raise PlacementError(f"{where}: expected an object of {what}")
     out: dict[str, str] = {}
     for k, v in raw.items():
         key = label_key(where, k)
         _check_reserved(where, key)
-        out[key] = label_value(f"{where}.{key}", v)
+        out[key] = value(f"{where}.{key}", v)
     return out
+
+
+def pod_labels(raw: object, where: str = "podLabels") -> dict[str, str]:
+    """Extra labels: label keys to label values (the Kubernetes rules for both)."""
+    return _entries(raw, where, "label keys to values", label_value)
+
+
+def _annotation_value(where: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise PlacementError(f"{where}: the value must be a string (quote numbers and booleans)")
+    return value
 
 
 def pod_annotations(raw: object, where: str = "podAnnotations") -> dict[str, str]:
     """Extra annotations: qualified-name keys to any string, at most 256 KiB in all."""
-    if not isinstance(raw, Mapping):
-        raise PlacementError(f"{where}: expected an object of annotation keys to string values")
-    out: dict[str, str] = {}
-    for k, v in raw.items():
-        key = label_key(where, k)
-        _check_reserved(where, key)
-        if not isinstance(v, str):
-            raise PlacementError(f"{where}.{key}: the value must be a string (quote numbers and booleans)")
-        out[key] = v
+    out = _entries(raw, where, "annotation keys to string values", _annotation_value)
     size = sum(len(k.encode()) + len(v.encode()) for k, v in out.items())
     if size > ANNOTATIONS_MAX_BYTES:
         raise PlacementError(f"{where}: {size} bytes in all; Kubernetes allows at most {ANNOTATIONS_MAX_BYTES}")
