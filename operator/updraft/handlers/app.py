@@ -2,10 +2,11 @@
 
 - Workflow create/update/resume -> reconcile_workflow (one status patch per call).
 - Workflow delete -> stop its runs, wait for them to end, then let Kubernetes remove what it owns.
-- A daemon per Workflow: the schedule timer. A daemon per WorkflowRun: the run loop, woken by
-  events of its pods and of the run itself (not by the echo of its own status write), or by the
-  engine's own timer. It reads the run from kopf's live body and its workflow and pods from kopf
-  indexes (`Context.watched`), so a pass makes no GET or LIST.
+- A daemon per Workflow: the schedule timer.
+- WorkflowRuns: the run loop (`handlers.runloop.RunLoop`), a fixed pool of workers fed by a work
+  queue. A run is queued by its own events (not by the echo of its own status write), by events
+  of its pods, by a freed slot, or by the engine's timer. A pass reads the run from the watch's
+  latest body and its workflow and pods from kopf indexes (`Context.watched`): no GET or LIST.
 - Indexes: every run's slim view (admission, the schedule), every workflow's view, every task
   pod's observed state by run. Pods are watched with a server-side label selector.
 - Leader election: the Lease is renewed on a thread of its own (`leader.lease.LeaseKeeper`); the
@@ -25,9 +26,9 @@ import kopf
 from updraft import metrics
 from updraft.config import Settings
 from updraft.engine import ObservedPod, observe
-from updraft.errors import Retry, transient
-from updraft.handlers import runs, scheduler, workflows
+from updraft.handlers import scheduler, workflows
 from updraft.handlers.context import ALL_RUNS, Context
+from updraft.handlers.runloop import IDLE_RECHECK_S, RunLoop, needs_pass
 from updraft.k8s.resources import KubeError
 from updraft.model import names
 from updraft.model.names import GROUP, VERSION
@@ -37,12 +38,14 @@ from updraft.model.workflow import Workflow
 from updraft.plan.admission import admitted_now, slot_view
 
 log = logging.getLogger("updraft.operator")
-IDLE_RECHECK_S = 60.0
-TRANSIENT_RETRY_S = 5.0  # a run loop whose Kubernetes call failed transiently looks again this soon
 
 
 def _ctx(memo: Any) -> Context:
     return memo["ctx"]
+
+
+def _loop(memo: Any) -> RunLoop:
+    return memo["runs"]
 
 
 def post_event(obj: Any, type_: str, reason: str, message: str) -> None:
@@ -59,6 +62,10 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
     settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    # the chart's resources exist before the operator starts, and its namespace (when namespaced)
+    # is given: no scanning of namespaces and CRDs, which the chart's RBAC does not allow (kopf
+    # retried the refused listing with backoff for about 110 s before it served a namespace)
+    settings.scanning.disabled = True
     # only the operator's own pods reach it (and its memory): the apiserver filters the watch
     settings.watching.label_selectors["", "v1", "pods"] = f"{names.LABEL_MANAGED}={names.MANAGED_BY}"
 
@@ -137,56 +144,6 @@ async def workflow_scheduler(name: str, namespace: str | None, memo: Any, stoppe
         ctx.wakeups.unregister("Workflow", namespace, name)
 
 
-def _needs_loop(status: kopf.Status, **_: Any) -> bool:
-    """A run whose pods are cleaned up needs no loop: after a restart only live runs get one."""
-    return not status.get("finalized")
-
-
-@kopf.daemon(GROUP, VERSION, "workflowruns", cancellation_timeout=3.0, when=_needs_loop)
-async def run_loop(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped, **kwargs: Any) -> None:
-    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
-    ctx = _ctx(memo)
-    ctx.runs.attach(kwargs["run_index"])  # kopf passes its indexes by name
-    ctx.watched.attach(kwargs["workflow_index"], kwargs["pod_index"])
-    ctx.watched.follow(namespace, name, kwargs["body"])  # kopf's live body: current with every event
-    key = names.label_value(name)
-    wake = ctx.wakeups.register("WorkflowRun", namespace, key)
-    try:
-        while not stopped:
-            wake.clear()
-            try:
-                decision = await runs.reconcile_run(ctx, namespace, name, post_event)
-            except (Retry, KubeError) as e:  # not now (the API throttling or failing): the loop goes on
-                if isinstance(e, KubeError) and not transient(e):
-                    metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
-                    raise
-                delay = e.delay if isinstance(e, Retry) else TRANSIENT_RETRY_S
-                metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
-                log.warning("run %s/%s: %s; again in %.0f s", namespace, name, e, delay)
-                await _sleep(wake, delay)
-                continue
-            except Exception:
-                metrics.RECONCILE_ERRORS.labels("WorkflowRun").inc()
-                raise
-            if decision is None:  # the run is gone
-                metrics.RUN_STATES.set(namespace, name, None)
-                return
-            if decision.done:
-                return
-            if decision.status.run_state in RunState.WAITING:
-                ctx.waiting.add((namespace, key))  # woken when a slot frees (run_event)
-            else:
-                ctx.waiting.discard((namespace, key))
-            delay = IDLE_RECHECK_S
-            if decision.requeue_at is not None:
-                delay = (decision.requeue_at - ctx.now()).total_seconds()
-            await _sleep(wake, max(0.0, min(delay, IDLE_RECHECK_S)))
-    finally:
-        ctx.waiting.discard((namespace, key))
-        ctx.wakeups.unregister("WorkflowRun", namespace, key)
-        ctx.watched.unfollow(namespace, name)
-
-
 async def _sleep(wake: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(wake.wait(), timeout=seconds)
@@ -196,10 +153,9 @@ async def _sleep(wake: asyncio.Event, seconds: float) -> None:
 
 @kopf.on.event("", "v1", "pods", labels={names.LABEL_MANAGED: names.MANAGED_BY})
 async def pod_event(meta: kopf.Meta, namespace: str | None, memo: Any, **_: Any) -> None:
-    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     run = (meta.get("labels") or {}).get(names.LABEL_RUN)
     if run:
-        _ctx(memo).wakeups.wake("WorkflowRun", namespace, run)
+        _loop(memo).wake_by_label(namespace or "", run)
 
 
 @kopf.on.event(GROUP, VERSION, "workflows")
@@ -211,20 +167,35 @@ async def workflow_event(name: str, namespace: str | None, memo: Any, **_: Any) 
 
 @kopf.on.event(GROUP, VERSION, "workflowruns")
 async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body, type: str | None,
-                    **_: Any) -> None:
+                    **kwargs: Any) -> None:
+    """Every event of a run (the initial listing too): keep its body for the run loop, and queue a
+    pass unless the event only echoes the operator's own write or the run needs no more passes."""
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
-    ctx = _ctx(memo)
-    if not ctx.watched.is_own_write(namespace, name, body):  # the echo of its own status write: nothing new
-        ctx.wakeups.wake("WorkflowRun", namespace, names.label_value(name))
+    ctx, loop = _ctx(memo), _loop(memo)
+    ctx.runs.attach(kwargs["run_index"])  # kopf passes its indexes by name
+    ctx.runs.changed()
+    ctx.watched.attach(kwargs["workflow_index"], kwargs["pod_index"])
     run = WorkflowRun.from_body(body)
+    if type == "DELETED":
+        ctx.watched.unfollow(namespace, name)
+        loop.forget(namespace, name)
+        metrics.RUN_STATES.set(namespace, name, None)
+    elif needs_pass(body.get("status") or {}):
+        own = ctx.watched.is_own_write(namespace, name, body)
+        ctx.watched.follow(namespace, name, body)
+        if not own:
+            loop.wake(namespace, name)
+    else:  # finalized: nothing left to do for it
+        ctx.watched.unfollow(namespace, name)
+        loop.forget(namespace, name)
     if run.is_final or type == "DELETED":
         # a slot may have freed: the waiting runs that may start now look again at once (not
         # every waiting run: with a thousand queued, that is a thousand passes per run that ends),
         # and the workflow's timer (a fire time held back at max_active_runs gets its run)
         if ctx.waiting:
-            for ns, admitted in admitted_now(await ctx.runs.all(), ctx.settings.max_concurrent_runs):
-                if (ns, names.label_value(admitted)) in ctx.waiting:
-                    ctx.wakeups.wake("WorkflowRun", ns, names.label_value(admitted))
+            for key in admitted_now(await ctx.runs.all(), ctx.settings.max_concurrent_runs):
+                if key in ctx.waiting:
+                    loop.wake(*key)
         ctx.wakeups.wake("Workflow", namespace, run.workflow)
 
 
@@ -252,6 +223,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
                   s3_client_factory=lambda: boto3.client("s3", region_name=settings.region),
                   logs_client_factory=lambda: cloudlogs.client(settings.region))
     kube.on_write = ctx.watched.written
+    run_loop = RunLoop(ctx, post_event)
     metrics.register_operator_series()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
@@ -290,8 +262,9 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             kube.fence = keeper.leading
             keeper.start()
             metrics.IS_LEADER.set(1)
+        run_loop.start()
         await kopf.operator(
-            memo=kopf.Memo(ctx=ctx),
+            memo=kopf.Memo(ctx=ctx, runs=run_loop),
             # kopf would ask the passwd database for a user name; a non-root container has none
             identity=f"updraft@{identity}",  # type: ignore[arg-type]  # kopf's Identity is a NewType of str
             standalone=True,
@@ -300,6 +273,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             stop_flag=stop,
         )
     finally:
+        await run_loop.close()
         if keeper is not None:
             await keeper.close()
         if reloading is not None:

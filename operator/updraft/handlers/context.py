@@ -17,7 +17,7 @@ from updraft.model import names
 from updraft.model.run import WorkflowRun
 from updraft.model.states import LogBackend
 from updraft.model.workflow import Workflow
-from updraft.plan.admission import slot_view
+from updraft.plan.admission import AdmissionBook, is_admitted, slot_view
 from updraft.quota import Quotas
 from updraft.versions import Versions
 
@@ -55,9 +55,22 @@ class RunBook:
     def __init__(self, kube: Kube, namespace: str | None) -> None:
         self.kube, self.namespace = kube, namespace
         self._index: Mapping[Any, Iterable[WorkflowRun]] | None = None
+        self.version = 0  # bumped on every run event: admission's answers are cached per version
+        self._admission = AdmissionBook()
 
     def attach(self, index: Mapping[Any, Iterable[WorkflowRun]]) -> None:
         self._index = index
+
+    def changed(self) -> None:
+        """A run changed (a watch event, after kopf updated its index)."""
+        self.version += 1
+
+    async def is_admitted(self, run: WorkflowRun, max_active_runs: int, cluster_limit: int) -> bool:
+        """Whether the waiting `run` may start now (`plan.admission`), against every run watched."""
+        runs = await self.all()
+        if self._index is None:  # listed just now: no version to cache it by
+            return is_admitted(runs, run, max_active_runs, cluster_limit)
+        return self._admission.is_admitted(self.version, runs, run, max_active_runs, cluster_limit)
 
     async def all(self) -> list[WorkflowRun]:
         if self._index is not None:
@@ -163,7 +176,7 @@ class Context:
     versions: Versions = field(init=False)
     runs: RunBook = field(init=False)
     watched: Watched = field(init=False)
-    waiting: set[tuple[str, str]] = field(default_factory=set)  # (namespace, run key) of runs not admitted yet
+    waiting: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name) of runs not admitted yet
 
     def __post_init__(self) -> None:
         self.versions = Versions(self.kube)

@@ -28,7 +28,6 @@ from updraft.model import names
 from updraft.model.run import Launch, WorkflowRun, choose_version
 from updraft.model.states import RunState, TaskState, TriggerMode
 from updraft.model.workflow import Workflow
-from updraft.plan.admission import is_admitted
 from updraft.plan.logs import effective_log_group
 from updraft.podspec.build import PodInputs, build_pod
 from updraft.podspec.trust import with_task_api_ca
@@ -78,8 +77,8 @@ async def reconcile_run(ctx: Context, namespace: str, name: str, post_event: Pos
         # what its pods are made with: no role, environment or image to start a task with
         error = (f"workflow {run.workflow!r} was deleted before this run started: "
                  "its role, environment and runner image are unknown, so no task can start")
-    admitted = not waiting or (loaded is not None and is_admitted(
-        await ctx.runs.all(), run, loaded.graph.max_active_runs, ctx.settings.max_concurrent_runs))
+    admitted = not waiting or (loaded is not None and await ctx.runs.is_admitted(
+        run, loaded.graph.max_active_runs, ctx.settings.max_concurrent_runs))
     view = RunView(name=name, workflow=run.workflow, created_at=run.created_at or now, status=status,
                    stop_requested=run.stop_requested, admitted=admitted, definition_error=error,
                    namespace=namespace, version=choice.version or "",

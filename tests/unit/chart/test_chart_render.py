@@ -192,3 +192,17 @@ def test_values_readme_is_up_to_date():
     proc = subprocess.run([str(TOP / ".venv/bin/python"), str(TOP / "hack/chart-readme.py"), "--check"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_operators_lease_requests_get_the_leader_election_priority_level_unless_turned_off():
+    flows = find(render(), "FlowSchema")
+    assert len(flows) == 1
+    spec = flows[0]["spec"]
+    assert spec["priorityLevelConfiguration"] == {"name": "leader-election"}
+    rule = spec["rules"][0]
+    assert rule["subjects"] == [{"kind": "ServiceAccount",
+                                 "serviceAccount": {"name": "updraft-operator", "namespace": "updraft-system"}}]
+    assert rule["resourceRules"][0]["resources"] == ["leases"]
+    assert rule["resourceRules"][0]["namespaces"] == ["updraft-system"]
+    assert not find(render("--set", "operator.leaderElection.flowSchema=false"), "FlowSchema")
+    assert not find(render("--set", "operator.leaderElection.enabled=false"), "FlowSchema")

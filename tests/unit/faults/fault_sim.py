@@ -2,9 +2,10 @@
 `updraft.handlers.runs.reconcile_run` (and so the engine and the pod builder) against the
 RBAC-enforcing server (fault_server.py) and the fake kubelet (fault_kubelet.py), on a simulated clock.
 
-The process loop mimics kopf's run daemons (handlers/app.run_loop): every unfinished run is
+The process loop mimics the operator's run loop (handlers/runloop.RunLoop): every unfinished run is
 reconciled when one of its pods changes, at the engine's requeue time, or at the latest every
-60 s; a Retry or a transient error looks again in 5 s, any other error in 60 s (kopf's backoff).
+60 s; a Retry or a transient error looks again in 5 s, any other error in 60 s (the longest of the loop's
+ERROR_DELAYS).
 A crash ends the process: its Context (caches, versions, wake-ups) is thrown away and, after 0-10 s
 of downtime, a new process resumes every run that is not finalized, as kopf does.
 

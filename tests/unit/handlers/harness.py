@@ -14,6 +14,7 @@ from fakekube import FakeKube  # noqa: E402
 
 from updraft.config import Settings  # noqa: E402
 from updraft.handlers.context import Context  # noqa: E402
+from updraft.handlers.workflows import reconcile_workflow  # noqa: E402
 
 NS = "data"
 T0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=timezone.utc)
@@ -50,3 +51,22 @@ def workflow_body(name: str, definition: str | None = None, **spec: Any) -> dict
     source = {"definition": definition} if definition is not None else {}
     return {"apiVersion": "updraft.dev/v1alpha1", "kind": "Workflow", "metadata": {"name": name, "namespace": NS},
             "spec": {"roleArn": "arn:aws:iam::123456789012:role/r", **source, **spec}}
+
+
+def chain(n: int, dag: str = "big") -> str:
+    """An n-task chain of no-op tasks."""
+    lines = [f"{dag}:", "  schedule: None", "  tasks:", "    t0: {operator: EmptyOperator}"]
+    lines += [f"    t{i}: {{operator: EmptyOperator, dependencies: [t{i - 1}]}}" for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+async def make_workflow(kube: FakeKube, clock: Clock, name: str, definition: str) -> str:
+    await kube.create(workflow_body(name, definition), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", name, NS))
+    await kube.patch_status("Workflow", name, NS, status)
+    return str(status["latestVersion"])
+
+
+async def start(kube: FakeKube, workflow: str, run: str) -> None:
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": run},
+                       "spec": {"workflowName": workflow, "runType": "ON_DEMAND"}}, NS)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fakekube import FakeKube
-from harness import NS, Clock, context, workflow_body
+from harness import NS, Clock, chain, context, make_workflow, start, workflow_body
 
 import updraft.versions
 from updraft.handlers.runs import reconcile_run
@@ -19,25 +19,6 @@ from updraft.model import names
 from updraft.model.times import format_ts
 
 Events = list[tuple[str, str, str]]
-
-
-def chain(n: int, dag: str = "big") -> str:
-    """An n-task chain of no-op tasks."""
-    lines = [f"{dag}:", "  schedule: None", "  tasks:", "    t0: {operator: EmptyOperator}"]
-    lines += [f"    t{i}: {{operator: EmptyOperator, dependencies: [t{i - 1}]}}" for i in range(1, n)]
-    return "\n".join(lines) + "\n"
-
-
-async def make_workflow(kube: FakeKube, clock: Clock, name: str, definition: str) -> str:
-    await kube.create(workflow_body(name, definition), NS)
-    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", name, NS))
-    await kube.patch_status("Workflow", name, NS, status)
-    return str(status["latestVersion"])
-
-
-async def start(kube: FakeKube, workflow: str, run: str) -> None:
-    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": run},
-                       "spec": {"workflowName": workflow, "runType": "ON_DEMAND"}}, NS)
 
 
 def recorder() -> tuple[Events, Any]:
@@ -132,8 +113,8 @@ async def test_a_token_secret_left_by_a_crash_does_not_strand_the_run(kube: Fake
     assert [e for e in events if e[0] == "Warning"] == []
 
 
-async def test_a_cleaned_up_run_is_marked_finalized_and_needs_no_loop(kube: FakeKube, clock: Clock) -> None:
-    from updraft.handlers.app import _needs_loop
+async def test_a_cleaned_up_run_is_marked_finalized_and_needs_no_more_passes(kube: FakeKube, clock: Clock) -> None:
+    from updraft.handlers.runloop import needs_pass
 
     await make_workflow(kube, clock, "w", chain(1, "w"))
     await start(kube, "w", "w-run")
@@ -146,13 +127,13 @@ async def test_a_cleaned_up_run_is_marked_finalized_and_needs_no_loop(kube: Fake
                                   "startedAt": format_ts(clock.now), "finishedAt": format_ts(clock.now)}}}]})
     await reconcile_run(ctx, NS, "w-run", post)
     run = await kube.get("WorkflowRun", "w-run", NS)
-    assert run["status"]["runState"] == "SUCCESS" and _needs_loop(status=run["status"])
+    assert run["status"]["runState"] == "SUCCESS" and needs_pass(run["status"])
     clock.advance(seconds=61)
     await reconcile_run(ctx, NS, "w-run", post)  # the pods go
     decision = await reconcile_run(ctx, NS, "w-run", post)
     run = await kube.get("WorkflowRun", "w-run", NS)
     assert decision is not None and decision.done and kube.of("Pod") == []
-    assert run["status"]["finalized"] is True and not _needs_loop(status=run["status"])
+    assert run["status"]["finalized"] is True and not needs_pass(run["status"])
 
 
 async def test_task_pods_get_the_task_apis_ca_when_it_speaks_https(kube: FakeKube, clock: Clock) -> None:
