@@ -15,6 +15,8 @@ drives it through the Kubernetes API (parallel creates from one asyncio client, 
   time from a run's creation (the create call's return) to the watch event that shows it SUCCESS;
 - drain: --drain-runs runs created at once (they queue behind quotas.maxConcurrentRuns); the time
   from the first create to the last SUCCESS is drain_<N>_s;
+- schedule: for each N of --schedule-workflows, N workflows firing every minute on the same
+  minute; schedule_delay_p50_s_<N>/p99 from each fire time to its run's creation (capacity_schedule);
 - the operator's RSS and CPU, sampled from its /metrics (through the apiserver's pod proxy) or,
   failing that, /proc of its container's process on this host.
 
@@ -43,14 +45,14 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from capacity_schedule import schedule_phase  # noqa: E402
 from capacity_cluster import (  # noqa: E402  (this directory is no package)
-    CLUSTER, GROUP, RELEASE, RELEASE_NS, RUN_NS, TOP, VERSION, install, kubeconfig, pause_cluster_wide_operators,
+    CLUSTER, EMPTY, GROUP, RELEASE, RELEASE_NS, RUN_NS, TOP, VERSION, install, kubeconfig, pause_cluster_wide_operators,
     proc_rss_mb, restore_operators, uninstall, versions)
 
 OUT = TOP / "bench" / "out" / "bench.json"
 SMOKE_OUT = TOP / "_out" / "capacity-smoke.json"
 PHASE_LABEL = "bench.updraft.dev/phase"
-EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
 DONE = ("SUCCESS", "FAILED", "STOPPED")
 
 
@@ -303,9 +305,16 @@ async def measure(args: argparse.Namespace, phase: str) -> dict[str, Any]:
         watcher = asyncio.create_task(bench.watch_runs())
         sampler = asyncio.create_task(bench.sample_operator(current))
         try:
-            workflows = await bench.setup_workflows()
             current[0] = phase
-            results = await (bench.sustained(workflows) if phase == "sustained" else bench.drain(workflows))
+            if phase.startswith("schedule_"):
+                results = await schedule_phase(bench.custom, bench.client, int(phase.split("_")[1]),
+                                               parallel=args.parallel)
+                lag = results.pop("delays_s")
+                results.update(runs_seen=len(lag), delay_p50_s=percentile(lag, 50), delay_p99_s=percentile(lag, 99),
+                               delay_max_s=max(lag) if lag else None)
+            else:
+                workflows = await bench.setup_workflows()
+                results = await (bench.sustained(workflows) if phase == "sustained" else bench.drain(workflows))
             results["task_pods_by_node"] = await bench.placement()
         finally:
             for t in (watcher, sampler):
@@ -346,7 +355,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             ("run latency p99", fmt(s.get("latency_p99_s"), " s"), f"max {fmt(s.get('latency_max_s'), ' s')}"),
             (f"drain of {d.get('runs', '-')} runs", fmt(d.get("drain_s"), " s"),
              f"{d.get('finished', '-')}/{d.get('runs', '-')} finished, created in {d.get('create_s', '-')} s")]
-    for name, op in (("sustained", so), ("drain", do)):
+    schedules = {k: v for k, v in results.items() if k.startswith("schedule_") and isinstance(v, dict)}
+    for r in schedules.values():
+        rows.append((f"schedule delay p50 / p99, {r['workflows']} workflows",
+                     f"{fmt(r.get('delay_p50_s'), ' s')} / {fmt(r.get('delay_p99_s'), ' s')}",
+                     f"{r.get('runs_seen')}/{r.get('runs_expected')} fires seen; max {fmt(r.get('delay_max_s'), ' s')}"))
+    for name, op in (("sustained", so), ("drain", do), *((k, v.get("operator") or {}) for k, v in schedules.items())):
         if op:
             rows += [(f"operator RSS peak ({name})", fmt(op.get("rss_mb_peak"), " MB"),
                       f"median {fmt(op.get('rss_mb_median'), ' MB')}; {op.get('task_pods_at_peak')} task pods then, "
@@ -368,6 +382,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
                     run_latency_p99_s=s.get("latency_p99_s"))
     if d:
         keys[f"drain_{d['runs']}_s"] = d.get("drain_s")
+    for r in schedules.values():
+        keys[f"schedule_delay_p50_s_{r['workflows']}"] = r.get("delay_p50_s")
+        keys[f"schedule_delay_p99_s_{r['workflows']}"] = r.get("delay_p99_s")
     if peaks:
         keys["operator_rss_mb_peak"] = max(peaks)
     at_1000 = [x for x in (so.get("rss_mb_peak_1000_pods"), do.get("rss_mb_peak_1000_pods")) if x is not None]
@@ -378,7 +395,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     run_args = {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()}
     phases = {name: {**r, "at": at, "args": run_args, "wall_s": results.get("wall_s"),
                      "loadavg_1m_before_after": results.get("loadavg_1m_before_after")}
-              for name, r in (("sustained", s), ("drain", d)) if r}
+              for name, r in (("sustained", s), ("drain", d), *schedules.items()) if r}
     previous = {}
     if args.out.exists():
         try:
@@ -401,6 +418,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--settle", type=float, default=300, help="seconds to wait for the sustained runs to finish")
     ap.add_argument("--drain-runs", type=int, default=5000, help="runs created at once in the drain phase (0: skip)")
     ap.add_argument("--drain-timeout", type=float, default=1800, help="seconds before the drain is given up")
+    ap.add_argument("--schedule-workflows", default="100,1000",
+                    help="comma-separated workflow counts for the schedule phase, each firing every minute ('': skip)")
     ap.add_argument("--workflows", type=int, default=10, help="single-task workflows the runs are spread over")
     ap.add_argument("--max-active-runs", type=int, default=20, help="max_active_runs of each workflow")
     ap.add_argument("--parallel", type=int, default=32, help="concurrent create calls")
@@ -415,6 +434,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.rate, args.duration, args.warmup, args.settle = 60, 30, 5, 45
         args.drain_runs, args.drain_timeout, args.sample_every = 30, 60, 3
+        args.schedule_workflows = ""
     if args.out is None:  # the smoke's figures are no benchmark: they stay out of the committed file
         args.out = SMOKE_OUT if args.smoke else OUT
     return args
@@ -423,6 +443,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     phases = ([("sustained")] if args.rate > 0 and args.duration > 0 else []) + (["drain"] if args.drain_runs else [])
+    phases += [f"schedule_{int(n)}" for n in args.schedule_workflows.split(",") if n.strip()]
     kwok_was_up = subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "status"], capture_output=True).returncode == 0
     env = {**os.environ, "QUIET": "1", "KWOK_TASK_MS": str(args.task_ms)}
     subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "up"], check=True, env=env)

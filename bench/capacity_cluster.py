@@ -13,6 +13,7 @@ TOP = pathlib.Path(__file__).resolve().parents[1]
 CLUSTER = TOP / "hack" / "cluster"
 GROUP, VERSION = "updraft.dev", "v1alpha1"
 RELEASE, RELEASE_NS, RUN_NS = "capbench", "updraft-capbench-system", "updraft-capbench"
+EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"  # every bench workflow's one task
 
 
 # ---- the cluster --------------------------------------------------------------------------------

@@ -79,3 +79,27 @@ def test_report_writes_the_phases_run_and_keeps_the_rest(tmp_path: Path, capsys:
     assert merged["capacity"]["drain"]["finished"] == 700
     assert merged["capacity"]["sustained"] == {"runs_per_minute": 42.0}  # the last sustained phase's detail
     assert "700/1000 finished" in capsys.readouterr().out
+
+
+def test_a_scheduled_runs_delay_counts_from_its_fire_time_for_fires_after_every_workflow_was_ready():
+    import capacity_schedule as sched  # capacity.py put bench/ on the path
+
+    run = {"metadata": {"name": "w-s-202612030900", "annotations": {sched.SCHEDULED_TIME: "2026-12-03T09:00:00Z"}}}
+    fire = sched.fire_time(run)
+    assert fire == 1796288400.0
+    assert sched.fire_time({"metadata": {"name": "manual"}}) is None
+    assert sched.fire_time({"metadata": {"annotations": {sched.SCHEDULED_TIME: "soon"}}}) is None
+    seen = {"a": fire + 0.4, "b": fire + 1.5, "early": fire - 60 + 30, "clock-skew": fire - 0.1}
+    fires = {"a": fire, "b": fire, "early": fire - 60, "clock-skew": fire}
+    assert sorted(sched.delays(seen, fires, first_fire=fire)) == pytest.approx([0.0, 0.4, 1.5])
+
+
+def test_the_scheduled_workflows_fire_every_minute_and_are_accepted():
+    import capacity_schedule as sched
+    from updraft.definition import validate
+
+    body = sched.scheduled_workflow_body("sch100-0007")
+    result = validate(body["spec"]["definition"])
+    assert result.ok, result.errors
+    assert result.graph is not None and list(result.graph.tasks) == ["t"]
+    assert "schedule: '* * * * *'" in body["spec"]["definition"]
