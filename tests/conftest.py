@@ -12,10 +12,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+
+# The checkout under test is the one this file is in: a venv shared between git worktrees has
+# one of them installed (editable), and its code must not stand in for this one's.
+_OPERATOR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "operator")
+if _OPERATOR not in sys.path:
+    sys.path.insert(0, _OPERATOR)
 
 # Airflow reads its configuration when first imported: give every test process a private, empty
 # AIRFLOW_HOME and no telemetry before any test can import it.

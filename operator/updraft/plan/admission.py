@@ -79,11 +79,12 @@ def admitted_now(runs: Iterable[WorkflowRun], cluster_limit: int) -> set[tuple[s
 
 
 def slot_view(body: Mapping[str, Any]) -> WorkflowRun:
-    """What admission and the schedule need to remember of a run (kept for every run in the
-    operator's index): its identity, workflow, creation time, state, recorded max_active_runs and
-    when it completed. The rest of the status (task instances) is dropped: the index stays small."""
+    """What admission, the schedule and the workflow's reconcile need to remember of a run (kept
+    for every run in the operator's index): its identity, spec, creation time, state, recorded
+    max_active_runs and version, and when it completed. The rest of the status (task instances) is dropped: the index stays small."""
     status = body.get("status") or {}
-    kept = {k: status[k] for k in ("runState", "maxActiveRuns", "completedOn", "finalized") if k in status}
+    kept = {k: status[k] for k in ("runState", "maxActiveRuns", "completedOn", "finalized", "workflowVersion")
+            if k in status}
     return WorkflowRun.from_body({"metadata": body["metadata"], "spec": body.get("spec") or {}, "status": kept})
 
 

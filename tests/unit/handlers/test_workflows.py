@@ -117,3 +117,25 @@ async def test_the_schedule_time_zone_follows_airflows_precedence(kube: FakeKube
         version = (await reconcile(kube, clock, name))["latestVersion"]
         stored = await kube.get("WorkflowVersion", names.version_object_name(name, version), NS)
         assert stored["spec"]["timezone"] == zone
+
+
+async def test_a_version_a_live_run_uses_is_kept_when_older_versions_are_pruned(kube: FakeKube, clock: Clock) -> None:
+    ctx = context(kube, clock, max_versions=2)
+
+    async def define(tasks: int) -> str:
+        lines = "".join(f"    t{i}: {{operator: EmptyOperator}}\n" for i in range(tasks))
+        await kube.patch("Workflow", "w", NS, {"spec": {"definition": f"w:\n  schedule: None\n  tasks:\n{lines}"}})
+        clock.advance(seconds=1)
+        status = await reconcile_workflow(ctx, await kube.get("Workflow", "w", NS))
+        await kube.patch_status("Workflow", "w", NS, status)
+        return str(status["latestVersion"])
+
+    await kube.create(workflow_body("w", "w:\n  schedule: None\n  tasks:\n    t0: {operator: EmptyOperator}\n"), NS)
+    first = str((await reconcile_workflow(ctx, await kube.get("Workflow", "w", NS)))["latestVersion"])
+    await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "live"},
+                       "spec": {"workflowName": "w"}}, NS)
+    await kube.patch_status("WorkflowRun", "live", NS, {"runState": "RUNNING", "workflowVersion": first})
+    for tasks in (2, 3, 4):
+        latest = await define(tasks)
+    kept = {v["metadata"]["name"] for v in kube.of("WorkflowVersion")}
+    assert kept == {names.version_object_name("w", first), names.version_object_name("w", latest)}
