@@ -46,10 +46,11 @@ CONCURRENT_RUNS_LIMIT = Gauge("updraft_concurrent_runs_limit", "The cluster-wide
                               "wait QUEUED (with updraft_runs, the queue's saturation).", registry=None)
 IS_LEADER = Gauge("updraft_operator_leader", "1 on the operator replica that holds the leader Lease (or runs "
                   "without leader election), 0 on standbys.", registry=None)
-RUN_QUEUE_DEPTH = Gauge("updraft_run_queue_depth", "Runs waiting for one of the operator's run workers (a pass "
-                        "is due): high for long means the workers cannot keep up.", registry=None)
-RUN_PASSES = Counter("updraft_run_passes_total", "Reconcile passes of runs (each reads the run, its workflow and "
-                     "pods from the watches, and writes only what changed).", registry=None)
+QUEUE_DEPTH = Gauge("updraft_work_queue_depth", "Keys waiting for one of the operator's workers, by loop (runs: "
+                    "run passes due; schedules: workflows whose timer fired): high for long means the workers "
+                    "cannot keep up.", ["loop"], registry=None)
+PASSES = Counter("updraft_passes_total", "Passes of the operator's worker pools, by loop (runs, schedules).",
+                 ["loop"], registry=None)
 API_REQUESTS = Counter("updraft_api_requests_total", "MWAA Serverless API requests by operation and result code "
                        "(OK, or the error code).", ["operation", "code"])
 API_REQUEST_DURATION = Histogram("updraft_api_request_duration_seconds", "Time to answer an API request.",
@@ -82,7 +83,7 @@ class RunStates(Collector):
 
 RUN_STATES = RunStates()
 BUILD_INFO.labels(__version__).set(1)
-_OPERATOR_SERIES = (RUN_STATES, CONCURRENT_RUNS_LIMIT, IS_LEADER, RUN_QUEUE_DEPTH, RUN_PASSES)
+_OPERATOR_SERIES = (RUN_STATES, CONCURRENT_RUNS_LIMIT, IS_LEADER, QUEUE_DEPTH, PASSES)
 
 
 def register_operator_series() -> None:

@@ -2,7 +2,8 @@
 
 - Workflow create/update/resume -> reconcile_workflow (one status patch per call).
 - Workflow delete -> stop its runs, wait for them to end, then let Kubernetes remove what it owns.
-- A daemon per Workflow: the schedule timer.
+- Workflows' schedules: the schedule loop (`handlers.scheduleloop.ScheduleLoop`), a pool of
+  workers fed by the workflows' events, their runs' ends and each workflow's timer.
 - WorkflowRuns: the run loop (`handlers.runloop.RunLoop`), a fixed pool of workers fed by a work
   queue. A run is queued by its own events (not by the echo of its own status write), by events
   of its pods, by a freed slot, or by the engine's timer. A pass reads the run from the watch's
@@ -26,14 +27,13 @@ import kopf
 from updraft import metrics
 from updraft.config import Settings
 from updraft.engine import ObservedPod, observe
-from updraft.handlers import scheduler, workflows
+from updraft.handlers import workflows
 from updraft.handlers.context import ALL_RUNS, Context
-from updraft.handlers.runloop import IDLE_RECHECK_S, RunLoop, needs_pass
-from updraft.k8s.resources import KubeError
+from updraft.handlers.runloop import RunLoop, needs_pass
+from updraft.handlers.scheduleloop import ScheduleLoop
 from updraft.model import names
 from updraft.model.names import GROUP, VERSION
 from updraft.model.run import WorkflowRun
-from updraft.model.states import RunState
 from updraft.model.workflow import Workflow
 from updraft.plan.admission import admitted_now, slot_view
 
@@ -46,6 +46,10 @@ def _ctx(memo: Any) -> Context:
 
 def _loop(memo: Any) -> RunLoop:
     return memo["runs"]
+
+
+def _schedules(memo: Any) -> ScheduleLoop:
+    return memo["schedules"]
 
 
 def post_event(obj: Any, type_: str, reason: str, message: str) -> None:
@@ -117,40 +121,6 @@ async def pod_index(body: kopf.Body, labels: kopf.Labels, namespace: str | None,
     return {(namespace or "", labels[names.LABEL_RUN]): observe(body)}
 
 
-@kopf.daemon(GROUP, VERSION, "workflows", cancellation_timeout=3.0)
-async def workflow_scheduler(name: str, namespace: str | None, memo: Any, stopped: kopf.DaemonStopped,
-                             **kwargs: Any) -> None:
-    namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
-    ctx = _ctx(memo)
-    ctx.runs.attach(kwargs["run_index"])  # kopf passes its indexes by name
-    wake = ctx.wakeups.register("Workflow", namespace, name)
-    try:
-        while not stopped:
-            wake.clear()
-            workflow = await ctx.kube.get_or_none("Workflow", name, namespace)
-            if workflow is None or workflow["metadata"].get("deletionTimestamp"):
-                return
-            try:
-                patch, nxt = await scheduler.tick(ctx, workflow)
-                await scheduler.prune_runs(ctx, workflow)
-            except Exception:
-                metrics.RECONCILE_ERRORS.labels("schedule").inc()
-                raise
-            if patch:
-                await ctx.kube.patch_status("Workflow", name, namespace, patch)
-            delay = IDLE_RECHECK_S if nxt is None else (nxt - ctx.now()).total_seconds()
-            await _sleep(wake, max(0.0, min(delay, IDLE_RECHECK_S)))
-    finally:
-        ctx.wakeups.unregister("Workflow", namespace, name)
-
-
-async def _sleep(wake: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(wake.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
-        pass
-
-
 @kopf.on.event("", "v1", "pods", labels={names.LABEL_MANAGED: names.MANAGED_BY})
 async def pod_event(meta: kopf.Meta, namespace: str | None, memo: Any, **_: Any) -> None:
     run = (meta.get("labels") or {}).get(names.LABEL_RUN)
@@ -159,10 +129,21 @@ async def pod_event(meta: kopf.Meta, namespace: str | None, memo: Any, **_: Any)
 
 
 @kopf.on.event(GROUP, VERSION, "workflows")
-async def workflow_event(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
-    """Any change (a new version, a new trigger mode or time zone) re-arms the schedule timer."""
+async def workflow_event(name: str, namespace: str | None, memo: Any, type: str | None, **kwargs: Any) -> None:
+    """Any change (a new version, a new trigger mode or time zone; the initial listing too) queues
+    a schedule pass."""
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
-    _ctx(memo).wakeups.wake("Workflow", namespace, name)
+    _attach(_ctx(memo), kwargs)
+    if type == "DELETED":
+        _schedules(memo).forget((namespace, name))
+    else:
+        _schedules(memo).add((namespace, name))
+
+
+def _attach(ctx: Context, indexes: Any) -> None:
+    """The watch-fed reads (kopf passes its indexes to every handler by name)."""
+    ctx.runs.attach(indexes["run_index"])
+    ctx.watched.attach(indexes["workflow_index"], indexes["pod_index"])
 
 
 @kopf.on.event(GROUP, VERSION, "workflowruns")
@@ -172,13 +153,12 @@ async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body
     pass unless the event only echoes the operator's own write or the run needs no more passes."""
     namespace = namespace or ""  # Workflows and WorkflowRuns are namespaced
     ctx, loop = _ctx(memo), _loop(memo)
-    ctx.runs.attach(kwargs["run_index"])  # kopf passes its indexes by name
+    _attach(ctx, kwargs)
     ctx.runs.changed()
-    ctx.watched.attach(kwargs["workflow_index"], kwargs["pod_index"])
     run = WorkflowRun.from_body(body)
     if type == "DELETED":
         ctx.watched.unfollow(namespace, name)
-        loop.forget(namespace, name)
+        loop.forget((namespace, name))
         metrics.RUN_STATES.set(namespace, name, None)
     elif needs_pass(body.get("status") or {}):
         own = ctx.watched.is_own_write(namespace, name, body)
@@ -187,7 +167,7 @@ async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body
             loop.wake(namespace, name)
     else:  # finalized: nothing left to do for it
         ctx.watched.unfollow(namespace, name)
-        loop.forget(namespace, name)
+        loop.forget((namespace, name))
     if run.is_final or type == "DELETED":
         # a slot may have freed: the waiting runs that may start now look again at once (not
         # every waiting run: with a thousand queued, that is a thousand passes per run that ends),
@@ -196,7 +176,7 @@ async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body
             for key in admitted_now(await ctx.runs.all(), ctx.settings.max_concurrent_runs):
                 if key in ctx.waiting:
                     loop.wake(*key)
-        ctx.wakeups.wake("Workflow", namespace, run.workflow)
+        _schedules(memo).add((namespace, run.workflow))
 
 
 async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_flag: Any = None) -> None:
@@ -223,7 +203,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
                   s3_client_factory=lambda: boto3.client("s3", region_name=settings.region),
                   logs_client_factory=lambda: cloudlogs.client(settings.region))
     kube.on_write = ctx.watched.written
-    run_loop = RunLoop(ctx, post_event)
+    run_loop, schedule_loop = RunLoop(ctx, post_event), ScheduleLoop(ctx)
     metrics.register_operator_series()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
@@ -263,8 +243,9 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             keeper.start()
             metrics.IS_LEADER.set(1)
         run_loop.start()
+        schedule_loop.start()
         await kopf.operator(
-            memo=kopf.Memo(ctx=ctx, runs=run_loop),
+            memo=kopf.Memo(ctx=ctx, runs=run_loop, schedules=schedule_loop),
             # kopf would ask the passwd database for a user name; a non-root container has none
             identity=f"updraft@{identity}",  # type: ignore[arg-type]  # kopf's Identity is a NewType of str
             standalone=True,
@@ -274,6 +255,7 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
         )
     finally:
         await run_loop.close()
+        await schedule_loop.close()
         if keeper is not None:
             await keeper.close()
         if reloading is not None:

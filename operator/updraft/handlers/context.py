@@ -1,10 +1,9 @@
-"""What every handler shares: settings, the Kubernetes adapter, the versions service, the clock,
-the wake-ups and the reads fed by the watches. Built once at operator start-up and handed to kopf
+"""What every handler shares: settings, the Kubernetes adapter, the versions service, the clock
+and the reads fed by the watches. Built once at operator start-up and handed to kopf
 as its `memo`."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
@@ -24,24 +23,6 @@ from updraft.versions import Versions
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class Wakeups:
-    """One asyncio.Event per object a daemon works on; watch handlers set it to cut a sleep short."""
-
-    def __init__(self) -> None:
-        self._events: dict[tuple[str, str, str], asyncio.Event] = {}
-
-    def register(self, kind: str, namespace: str, name: str) -> asyncio.Event:
-        return self._events.setdefault((kind, namespace, name), asyncio.Event())
-
-    def unregister(self, kind: str, namespace: str, name: str) -> None:
-        self._events.pop((kind, namespace, name), None)
-
-    def wake(self, kind: str, namespace: str, name: str) -> None:
-        event = self._events.get((kind, namespace, name))
-        if event is not None:
-            event.set()
 
 
 ALL_RUNS = "all"  # the one key of the operator's run index
@@ -170,7 +151,6 @@ class Context:
     s3_client_factory: Callable[[], Any]
     logs_client_factory: Callable[[], Any] | None = None  # CloudWatch Logs (the default log groups)
     clock: Callable[[], datetime] = utcnow
-    wakeups: Wakeups = field(default_factory=Wakeups)
     task_api_key: bytes = b""
     task_api_ca_pem: str = ""  # the CA task pods verify the task API with (empty: plain HTTP)
     versions: Versions = field(init=False)

@@ -46,10 +46,9 @@ async def create_scheduled_run(ctx: Context, workflow: Workflow, fire: datetime)
     return not created.existed
 
 
-async def prune_runs(ctx: Context, body: Any) -> list[str]:
+async def prune_runs(ctx: Context, workflow: Workflow) -> list[str]:
     """Delete the workflow's finished runs beyond its history limit or age (`plan.retention`);
     returns their names. What a run owns (pods, Secrets, XCom) goes with it."""
-    workflow = Workflow.from_body(body)
     keep = workflow.run_history_limit
     mine = [r for r in await ctx.runs.all() if r.namespace == workflow.namespace and r.workflow == workflow.name]
     doomed = retention.expired(mine, ctx.settings.run_history_limit if keep is None else keep,
@@ -59,9 +58,8 @@ async def prune_runs(ctx: Context, body: Any) -> list[str]:
     return doomed
 
 
-async def tick(ctx: Context, body: Any) -> tuple[dict[str, Any], datetime | None]:
+async def tick(ctx: Context, workflow: Workflow) -> tuple[dict[str, Any], datetime | None]:
     """One scheduler step: (status patch, when to wake next)."""
-    workflow = Workflow.from_body(body)
     now = ctx.now()
     schedule, max_active_runs = await schedule_of(ctx, workflow)
     at_capacity = schedule is not None and active_runs(

@@ -13,7 +13,8 @@ from fakekube import FakeKube
 from updraft.engine import Decision, RunStatus
 from updraft.errors import Retry
 from updraft.handlers.context import Context
-from updraft.handlers.runloop import ERROR_DELAYS, TRANSIENT_RETRY_S, RunLoop
+from updraft.handlers.runloop import RunLoop
+from updraft.handlers.workqueue import ERROR_DELAYS, TRANSIENT_RETRY_S
 from updraft.k8s.resources import KubeError
 from updraft.model import names
 
@@ -103,10 +104,10 @@ async def test_a_pass_that_raises_keeps_the_run_on_a_timer_and_a_good_pass_reset
         kube: FakeKube, clock: Clock) -> None:
     scripted = Scripted({"r": [KubeError(403, "Forbidden", "no"), ValueError("a bug"), _decision(clock, "RUNNING")]})
     loop = RunLoop(context(kube, clock), lambda *a: None, reconcile=scripted)
-    await loop.run_pass(NS, "r")
-    await loop.run_pass(NS, "r")
+    await loop.run_pass((NS, "r"))
+    await loop.run_pass((NS, "r"))
     assert loop.queue.timers == 1 and loop.retry_delay((NS, "r"), ValueError()) == ERROR_DELAYS[2]
-    await loop.run_pass(NS, "r")
+    await loop.run_pass((NS, "r"))
     assert loop.queue.timers == 1 and loop.retry_delay((NS, "r"), ValueError()) == ERROR_DELAYS[0]
     loop.queue.close()
 
@@ -117,14 +118,14 @@ async def test_waiting_runs_are_kept_for_a_freed_slot_and_done_or_gone_runs_are_
                          "done": [_decision(clock, "SUCCESS", done=True, in_s=None)], "gone": [None]})
     ctx = context(kube, clock)
     loop = RunLoop(ctx, lambda *a: None, reconcile=scripted)
-    await loop.run_pass(NS, "queued")
+    await loop.run_pass((NS, "queued"))
     assert (NS, "queued") in ctx.waiting
-    await loop.run_pass(NS, "queued")
+    await loop.run_pass((NS, "queued"))
     assert (NS, "queued") not in ctx.waiting and loop.queue.timers == 1
     for name in ("done", "gone"):
         loop.wake(NS, name)  # as a watch event does
         key = await loop.queue.get()
-        await loop.run_pass(*key)
+        await loop.run_pass(key)
         loop.queue.done(key)
     assert loop.queue.timers == 1  # only the running one's
     loop.wake_by_label(NS, "gone")  # a late pod event of a forgotten run: nothing to do

@@ -14,6 +14,7 @@ from updraft.handlers.scheduler import tick
 from updraft.handlers.workflows import reconcile_workflow
 from updraft.model import names
 from updraft.model.times import format_ts
+from updraft.model.workflow import Workflow
 
 EVERY_MINUTE = textwrap.dedent("""
     tick:
@@ -25,7 +26,7 @@ EVERY_MINUTE = textwrap.dedent("""
 
 async def step(kube: FakeKube, clock: Clock) -> datetime | None:
     """One pass of the timer by a fresh operator process (a restart each time): its status written."""
-    patch, wake_at = await tick(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    patch, wake_at = await tick(context(kube, clock), Workflow.from_body(await kube.get("Workflow", "tick", NS)))
     if patch:
         await kube.patch_status("Workflow", "tick", NS, patch)
     return wake_at
@@ -115,9 +116,30 @@ async def test_finished_runs_beyond_the_history_limit_are_deleted(kube: FakeKube
                              "completedOn": format_ts(clock.now + timedelta(minutes=i))}}, NS)
     kube.put({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "tick-live"},
               "spec": {"workflowName": "tick"}, "status": {"runState": "RUNNING"}}, NS)
-    deleted = await prune_runs(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    deleted = await prune_runs(context(kube, clock), Workflow.from_body(await kube.get("Workflow", "tick", NS)))
     assert deleted == ["tick-0", "tick-1"]
     assert sorted(r["metadata"]["name"] for r in kube.of("WorkflowRun")) == ["tick-2", "tick-3", "tick-live"]
     clock.advance(days=31)  # and none older than the maximum age (30 days by default)
-    await prune_runs(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    await prune_runs(context(kube, clock), Workflow.from_body(await kube.get("Workflow", "tick", NS)))
     assert [r["metadata"]["name"] for r in kube.of("WorkflowRun")] == ["tick-live"]
+
+
+async def test_a_schedule_loop_pass_fires_what_is_due_and_a_gone_workflow_is_forgotten(
+        kube: FakeKube, clock: Clock) -> None:
+    from updraft.handlers.scheduleloop import ScheduleLoop
+
+    await kube.create(workflow_body("tick", EVERY_MINUTE), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    await kube.patch_status("Workflow", "tick", NS, status)
+    loop = ScheduleLoop(context(kube, clock))  # no kopf index attached: it reads with a GET
+    clock.advance(seconds=20)
+    await loop.run_pass((NS, "tick"))
+    assert fire_times(kube) == [] and loop.queue.timers == 1  # woken at the next fire time
+    clock.advance(seconds=40)  # 08:01:00
+    await loop.run_pass((NS, "tick"))
+    assert fire_times(kube) == [format_ts(clock.now)]
+    assert (await kube.get("Workflow", "tick", NS))["status"]["lastScheduledTime"] == format_ts(clock.now)
+    await kube.delete("Workflow", "tick", NS)
+    await loop.run_pass((NS, "tick"))
+    assert loop.queue.timers == 0 and len(fire_times(kube)) == 1
+    loop.queue.close()
