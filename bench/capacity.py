@@ -15,6 +15,8 @@ drives it through the Kubernetes API (parallel creates from one asyncio client, 
   time from a run's creation (the create call's return) to the watch event that shows it SUCCESS;
 - drain: --drain-runs runs created at once (they queue behind quotas.maxConcurrentRuns); the time
   from the first create to the last SUCCESS is drain_<N>_s;
+- soak: --soak-runs runs at --soak-rate per minute with retention on (runs.historyLimit
+  --soak-history); soak_rss_growth_mb and what the API server stores at the end (capacity_soak);
 - schedule: for each N of --schedule-workflows, N workflows firing every minute on the same
   minute; schedule_delay_p50_s_<N>/p99 from each fire time to its run's creation (capacity_schedule);
 - the operator's RSS and CPU, sampled from its /metrics (through the apiserver's pod proxy) or,
@@ -46,8 +48,9 @@ from typing import Any, Iterable, Mapping
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from capacity_schedule import schedule_phase  # noqa: E402
+from capacity_soak import soak_phase  # noqa: E402
 from capacity_cluster import (  # noqa: E402  (this directory is no package)
-    CLUSTER, EMPTY, GROUP, RELEASE, RELEASE_NS, RUN_NS, TOP, VERSION, install, kubeconfig, pause_cluster_wide_operators,
+    CLUSTER, EMPTY, kubectl, GROUP, RELEASE, RELEASE_NS, RUN_NS, TOP, VERSION, install, kubeconfig, pause_cluster_wide_operators,
     proc_rss_mb, restore_operators, uninstall, versions)
 
 OUT = TOP / "bench" / "out" / "bench.json"
@@ -312,6 +315,9 @@ async def measure(args: argparse.Namespace, phase: str) -> dict[str, Any]:
                 lag = results.pop("delays_s")
                 results.update(runs_seen=len(lag), delay_p50_s=percentile(lag, 50), delay_p99_s=percentile(lag, 99),
                                delay_max_s=max(lag) if lag else None)
+            elif phase == "soak":
+                results = await soak_phase(bench, await bench.setup_workflows(), args.soak_runs, args.soak_rate,
+                                           settle_s=90, metrics_text=lambda: kubectl("get", "--raw", "/metrics"))
             else:
                 workflows = await bench.setup_workflows()
                 results = await (bench.sustained(workflows) if phase == "sustained" else bench.drain(workflows))
@@ -360,7 +366,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         rows.append((f"schedule delay p50 / p99, {r['workflows']} workflows",
                      f"{fmt(r.get('delay_p50_s'), ' s')} / {fmt(r.get('delay_p99_s'), ' s')}",
                      f"{r.get('runs_seen')}/{r.get('runs_expected')} fires seen; max {fmt(r.get('delay_max_s'), ' s')}"))
-    for name, op in (("sustained", so), ("drain", do), *((k, v.get("operator") or {}) for k, v in schedules.items())):
+    for name, op in (("sustained", so), ("drain", do), ("soak", (results.get("soak") or {}).get("operator") or {}),
+                     *((n, v.get("operator") or {}) for n, v in schedules.items())):
         if op:
             rows += [(f"operator RSS peak ({name})", fmt(op.get("rss_mb_peak"), " MB"),
                       f"median {fmt(op.get('rss_mb_median'), ' MB')}; {op.get('task_pods_at_peak')} task pods then, "
@@ -382,6 +389,16 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
                     run_latency_p99_s=s.get("latency_p99_s"))
     if d:
         keys[f"drain_{d['runs']}_s"] = d.get("drain_s")
+    soaked = results.get("soak") or {}
+    if soaked:
+        stored = soaked.get("stored_after") or {}
+        rows.append((f"soak of {soaked.get('runs')} runs: RSS growth", fmt(soaked.get("rss_growth_mb"), " MB"),
+                     f"{fmt(soaked.get('rss_mb_early'), ' MB')} early -> {fmt(soaked.get('rss_mb_end'), ' MB')} at the end; "
+                     f"{soaked.get('finished')}/{soaked.get('runs')} finished"))
+        rows.append(("soak: stored at the end", f"{int(stored.get('workflowruns.updraft.dev', -1))} runs",
+                     f"pods {stored.get('pods')}, secrets {stored.get('secrets')}, configmaps "
+                     f"{stored.get('configmaps')}, events {stored.get('events')}, db {fmt(stored.get('db_bytes'))} B"))
+        keys["soak_rss_growth_mb"] = soaked.get("rss_growth_mb")
     for r in schedules.values():
         keys[f"schedule_delay_p50_s_{r['workflows']}"] = r.get("delay_p50_s")
         keys[f"schedule_delay_p99_s_{r['workflows']}"] = r.get("delay_p99_s")
@@ -395,7 +412,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     run_args = {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()}
     phases = {name: {**r, "at": at, "args": run_args, "wall_s": results.get("wall_s"),
                      "loadavg_1m_before_after": results.get("loadavg_1m_before_after")}
-              for name, r in (("sustained", s), ("drain", d), *schedules.items()) if r}
+              for name, r in (("sustained", s), ("drain", d), ("soak", soaked), *schedules.items()) if r}
     previous = {}
     if args.out.exists():
         try:
@@ -418,6 +435,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--settle", type=float, default=300, help="seconds to wait for the sustained runs to finish")
     ap.add_argument("--drain-runs", type=int, default=5000, help="runs created at once in the drain phase (0: skip)")
     ap.add_argument("--drain-timeout", type=float, default=1800, help="seconds before the drain is given up")
+    ap.add_argument("--soak-runs", type=int, default=10000, help="runs of the soak phase (0: skip)")
+    ap.add_argument("--soak-rate", type=float, default=1000, help="runs created per minute in the soak phase")
+    ap.add_argument("--soak-history", type=int, default=20, help="runs.historyLimit (per workflow) during the soak")
     ap.add_argument("--schedule-workflows", default="100,1000",
                     help="comma-separated workflow counts for the schedule phase, each firing every minute ('': skip)")
     ap.add_argument("--workflows", type=int, default=10, help="single-task workflows the runs are spread over")
@@ -434,7 +454,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.rate, args.duration, args.warmup, args.settle = 60, 30, 5, 45
         args.drain_runs, args.drain_timeout, args.sample_every = 30, 60, 3
-        args.schedule_workflows = ""
+        args.schedule_workflows, args.soak_runs = "", 0
     if args.out is None:  # the smoke's figures are no benchmark: they stay out of the committed file
         args.out = SMOKE_OUT if args.smoke else OUT
     return args
@@ -443,7 +463,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     phases = ([("sustained")] if args.rate > 0 and args.duration > 0 else []) + (["drain"] if args.drain_runs else [])
-    phases += [f"schedule_{int(n)}" for n in args.schedule_workflows.split(",") if n.strip()]
+    phases += (["soak"] if args.soak_runs else []) + [
+        f"schedule_{int(n)}" for n in args.schedule_workflows.split(",") if n.strip()]
     kwok_was_up = subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "status"], capture_output=True).returncode == 0
     env = {**os.environ, "QUIET": "1", "KWOK_TASK_MS": str(args.task_ms)}
     subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "up"], check=True, env=env)
@@ -452,7 +473,8 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     try:
         for i, phase in enumerate(phases):  # each phase on a fresh install: no leftovers of the one before
-            install([x for kv in args.set for x in ("--set", kv)])
+            soak = ["--set", f"runs.historyLimit={args.soak_history}"] if phase == "soak" else []
+            install([x for kv in args.set for x in ("--set", kv)] + soak)
             results[phase] = asyncio.run(measure(args, phase))
             if i < len(phases) - 1:
                 uninstall(wait=True)

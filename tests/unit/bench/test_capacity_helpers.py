@@ -103,3 +103,28 @@ def test_the_scheduled_workflows_fire_every_minute_and_are_accepted():
     assert result.ok, result.errors
     assert result.graph is not None and list(result.graph.tasks) == ["t"]
     assert "schedule: '* * * * *'" in body["spec"]["definition"]
+
+
+def test_the_soak_reads_stored_objects_and_database_size_from_the_api_servers_metrics():
+    import capacity_soak as soak
+
+    text = "\n".join([
+        "# HELP apiserver_storage_objects Number of stored objects",
+        'apiserver_storage_objects{resource="workflowruns.updraft.dev"} 212',
+        'apiserver_storage_objects{resource="pods"} 31',
+        'apiserver_storage_objects{resource="leases.coordination.k8s.io"} 4',
+        'apiserver_storage_size_bytes{storage_cluster_id="a"} 2.4576e+07',
+        'apiserver_storage_size_bytes{storage_cluster_id="b"} 1.0e+06',
+        "apiserver_storage_objects 7",  # no labels: not one of ours
+    ])
+    assert soak.storage_figures(text) == {"workflowruns.updraft.dev": 212.0, "pods": 31.0, "db_bytes": 24576000.0}
+
+
+def test_the_soaks_rss_growth_compares_the_early_window_with_the_end():
+    import capacity_soak as soak
+
+    samples = [{"t": t, "rss_mb": rss} for t, rss in [(0, 80.0), (10, 120.0), (11, 124.0), (12, 122.0),
+                                                      (50, 130.0), (90, 125.0), (91, 127.0), (92, None)]]
+    figures = soak.rss_growth(samples, early=(10, 13), end_at=90)
+    assert figures == {"rss_mb_early": 122.0, "rss_mb_end": 127.0, "rss_growth_mb": 5.0}
+    assert soak.rss_growth(samples, early=(200, 300), end_at=90)["rss_growth_mb"] is None
