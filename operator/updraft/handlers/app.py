@@ -20,7 +20,7 @@ import asyncio
 import logging
 import os
 import socket
-from typing import Any
+from typing import Any, TypeVar
 
 import kopf
 
@@ -45,11 +45,21 @@ def _ctx(memo: Any) -> Context:
 
 
 def _loop(memo: Any) -> RunLoop:
-    return memo["runs"]
+    return _started(memo["runs"])
 
 
 def _schedules(memo: Any) -> ScheduleLoop:
-    return memo["schedules"]
+    return _started(memo["schedules"])
+
+
+Pool = TypeVar("Pool", RunLoop, ScheduleLoop)
+
+
+def _started(pool: Pool) -> Pool:
+    """The pool, its workers started on first use from a kopf handler: they inherit its context,
+    which `kopf.event` needs (kopf keeps its settings and event queue in context variables)."""
+    pool.start()
+    return pool
 
 
 def post_event(obj: Any, type_: str, reason: str, message: str) -> None:
@@ -242,8 +252,6 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             kube.fence = keeper.leading
             keeper.start()
             metrics.IS_LEADER.set(1)
-        run_loop.start()
-        schedule_loop.start()
         await kopf.operator(
             memo=kopf.Memo(ctx=ctx, runs=run_loop, schedules=schedule_loop),
             # kopf would ask the passwd database for a user name; a non-root container has none
