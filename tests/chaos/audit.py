@@ -5,7 +5,8 @@ at RequestResponse (the response holds the new pod's UID), Secret creates, pod d
 evictions at Metadata, only their ResponseComplete stage. When the file reaches its size it is
 renamed `audit-<time>.log` and two such backups are kept: `audit_files` reads them oldest first,
 and `Audit.complete_since` says whether they still reach back to a given time (if not, events were
-rotated away and no count from them can be trusted)."""
+rotated away and no count from them can be trusted; the driver also looks for the marker Secret
+it creates first)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def audit_files(log: pathlib.Path) -> list[pathlib.Path]:
 @dataclass
 class Audit:
     records: list[Record] = field(default_factory=list)
-    first_event: datetime | None = None  # the oldest event still in the files, of any namespace
+    first_event: datetime | None = None  # the oldest event of the namespace still in the files
 
     @classmethod
     def read(cls, files: Iterable[pathlib.Path], namespace: str) -> "Audit":
@@ -76,6 +77,8 @@ class Audit:
         for path in files:
             with path.open(encoding="utf-8", errors="replace") as f:
                 for line in f:
+                    if f'"{namespace}"' not in line:  # cheap: most of the log is other namespaces'
+                        continue
                     r = parse_line(line)
                     if r is None:
                         continue

@@ -59,7 +59,9 @@ class Driver:
         self.stuck: set[str] = set()
         self.pod_faults: set[str] = set()
         self.faulted_tasks: set[tuple[str, str]] = set()
-        self.kills = self.targeted = self.restarts = self.pod_fault_count = self.proxy_faults = 0
+        self.kills = self.targeted = self.restarts = self.pod_fault_count = self.proxy_faults = self.pauses = 0
+        self.leader = 0 if profile.replicas == 1 else -1  # the replica holding the Lease (-1: none known)
+        self.exits: list[str] = []
         self.replicas: list[Replica] = []
         self.proxy: FaultProxy | None = None
 
@@ -80,14 +82,22 @@ class Driver:
 
     async def inject(self, fault: Fault, core: Any) -> None:
         assert self.proxy is not None
-        leader = self.replicas[0]
+        if fault.kind in ("kill", "leader-pause") and self.leader < 0:
+            self.note(f"{fault.kind} skipped: no replica leads right now")
+            return
+        leader = self.replicas[max(self.leader, 0)]
         if fault.kind == "kill":
             if leader.kill():
                 self.kills += 1
                 leader.restart_later(fault.detail["restart_after_s"])
-                self.note(f"kill operator 0 (SIGKILL); restart in {fault.detail['restart_after_s']}s")
+                self.note(f"kill operator {leader.index} (SIGKILL); restart in {fault.detail['restart_after_s']}s")
             else:
-                self.note("kill skipped: operator 0 is down already")
+                self.note(f"kill skipped: operator {leader.index} is down already")
+        elif fault.kind == "leader-pause":
+            self.proxy.freeze(leader.index, fault.detail["seconds"])
+            self.pauses += 1
+            self.note(f"leader pause: operator {leader.index} ({leader.identity}) frozen for "
+                      f"{fault.detail['seconds']}s (the proxy holds all its traffic both ways)")
         elif fault.kind == "kill-after":
             self.proxy.arm_kill(fault.detail["target"])
             self.note(f"armed: kill right after the next {fault.detail['target']}")
@@ -203,6 +213,29 @@ class Driver:
                     self.note(f"run {name} stuck: no progress for {STUCK_AFTER_S}s (state {state})")
             await asyncio.sleep(5)
 
+    async def supervise(self, api: Any) -> None:
+        """As a Deployment would: a replica that exits by itself (lost its Lease, crashed) is
+        started again; with replicas, who holds the Lease (for kills and pauses)."""
+        from kubernetes_asyncio import client
+        leases = client.CoordinationV1Api(api)
+        while True:
+            for r in self.replicas:
+                if not r.alive and r.restart is None:
+                    self.exits.append(f"{r.identity}: {r.exit_codes()}")
+                    self.note(f"operator {r.index} ({r.identity}) exited by itself with {r.exit_codes()}; restart in 1s")
+                    r.restart_later(1.0)
+            if len(self.replicas) > 1:
+                try:
+                    lease = await leases.read_namespaced_lease("updraft-operator", NAMESPACE)
+                    holder = lease.spec.holder_identity
+                    now = next((r.index for r in self.replicas if r.identity == holder and r.alive), -1)
+                    if now != self.leader:
+                        self.note(f"leader: {holder if now >= 0 else 'none'}")
+                    self.leader = now
+                except Exception:
+                    pass
+            await asyncio.sleep(1)
+
     def unfinished(self) -> list[str]:
         return [n for n in self.created if ((self.bodies.get(n) or {}).get("status") or {}).get("runState") not in FINAL]
 
@@ -218,13 +251,16 @@ class Driver:
             start = datetime.now(timezone.utc)
             await core.create_namespaced_secret(NAMESPACE, {"metadata": {"name": MARKER}, "stringData": {"x": "1"}})
             self.proxy = FaultProxy(upstream=cfg.host, ca_file=cfg.ssl_ca_cert, on_kill=self.killed, log=self.note,
-                                    rng=self.rng)
-            ports = await self.proxy.start(1)
-            kc = self.out / "operator.kubeconfig"
-            await proxied_kubeconfig(admin, NAMESPACE, kc, ports[0])
-            self.replicas = [Replica(0, kc, NAMESPACE, self.out, replicas=1)]
-            self.replicas[0].start()
-            tasks = [asyncio.create_task(self.watch_runs(custom)), asyncio.create_task(self.watch_progress())]
+                                    rng=self.rng, leader=lambda: self.leader)
+            n = self.profile.replicas
+            for i, port in enumerate(await self.proxy.start(n)):
+                kc = self.out / f"operator-{i}.kubeconfig"
+                await proxied_kubeconfig(admin, NAMESPACE, kc, port)
+                self.replicas.append(Replica(i, kc, NAMESPACE, self.out, replicas=n))
+            for r in self.replicas:
+                r.start()
+            tasks = [asyncio.create_task(self.watch_runs(custom)), asyncio.create_task(self.watch_progress()),
+                     asyncio.create_task(self.supervise(api))]
             try:
                 await self.setup_workflows(custom)
                 await self.window(core, custom)
@@ -245,7 +281,7 @@ class Driver:
                                 left_pods=tuple(final["pods"]))
             verdict = judge(observed)
             injected = Injected(runs=len(self.created), kills=self.kills, targeted_kills=self.targeted,
-                                apiserver_restarts=self.restarts, leader_pauses=0, pod_faults=self.pod_fault_count,
+                                apiserver_restarts=self.restarts, leader_pauses=self.pauses, pod_faults=self.pod_fault_count,
                                 node_losses=0, proxy_faults=self.proxy_faults)
             line = summary_line("tier 2 (KWOK)", self.seed, self.profile.name, injected, verdict, complete)
             print("\n[chaos] timeline:\n" + "\n".join(f"  {t}" for t in self.timeline))

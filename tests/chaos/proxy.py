@@ -13,7 +13,11 @@ pick a replica. What it does besides forwarding:
   first, so the write happens and the operator sees a failure;
 - `stall(seconds)`: calls that arrive meanwhile are held that long before they are forwarded
   (longer than the operator's call deadline: they time out on its side and still happen later);
-- `cut_watches()`: every open watch stream is cut at once.
+- `cut_watches()`: every open watch stream is cut at once;
+- `freeze(replica, seconds)`: nothing of that replica's traffic moves either way for a while (its
+  calls are held before they are forwarded, its open streams deliver nothing): what a paused
+  process looks like from the API server (the suite never SIGSTOPs a process), and calls it sent
+  just before are delivered late, as from a process paused between its fence check and its write.
 
 While the API server restarts, calls fail with 503 (the upstream refused the connection)."""
 
@@ -86,6 +90,7 @@ class FaultProxy:
     _stall_until: float = 0.0
     _stall_s: float = 0.0
     _watches: set[Any] = field(default_factory=set)
+    _frozen_until: dict[int, float] = field(default_factory=dict)
     _runners: list[web.AppRunner] = field(default_factory=list)
     _session: ClientSession | None = None
     leader: Callable[[], int] = lambda: 0  # the replica that armed kills hit (the one leading)
@@ -124,6 +129,13 @@ class FaultProxy:
     def stall(self, seconds: float) -> None:
         self._stall_until, self._stall_s = time.monotonic() + seconds, seconds
 
+    def freeze(self, replica: int, seconds: float) -> None:
+        self._frozen_until[replica] = time.monotonic() + seconds
+
+    async def _gate(self, replica: int) -> None:
+        while (wait := self._frozen_until.get(replica, 0.0) - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+
     def cut_watches(self, log: bool = True) -> int:
         n = len(self._watches)
         for transport in list(self._watches):
@@ -137,6 +149,7 @@ class FaultProxy:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         replica: int = request.app["replica"]
         watch = request.query.get("watch") in ("true", "1")
+        await self._gate(replica)
         now = time.monotonic()
         if now < self._stall_until and not watch:
             await asyncio.sleep(self._stall_s)
@@ -173,6 +186,7 @@ class FaultProxy:
                 self._watches.add(transport)
             try:
                 async for chunk in upstream.content.iter_any():
+                    await self._gate(replica)
                     await response.write(chunk)
                 await response.write_eof()
             except (ClientError, ConnectionError, asyncio.TimeoutError):

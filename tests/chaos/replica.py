@@ -58,12 +58,19 @@ class Replica:
                     "UPDRAFT_TASK_API_PLAIN_HTTP": "true", "UPDRAFT_TASK_API_PORT": str(task_api_port),
                     "UPDRAFT_TASK_API_KEY": "chaos-suite-task-api-key-0123456789abcdef",
                     "UPDRAFT_POD_CLEANUP_DELAY_SECONDS": "5", "UPDRAFT_FAILED_POD_RETENTION_SECONDS": "5",
-                    "UPDRAFT_KUBE_TIMEOUT_SECONDS": "10", "UPDRAFT_METRICS_PORT": str(_free_port()),
-                    "UPDRAFT_OPERATOR_NAMESPACE": namespace, "UPDRAFT_POD_NAME": f"chaos-operator-{index}",
-                    "UPDRAFT_LEADER_ELECTION": "true" if replicas > 1 else "false"}
+                    "UPDRAFT_KUBE_TIMEOUT_SECONDS": "5", "UPDRAFT_METRICS_PORT": str(_free_port()),
+                    "UPDRAFT_OPERATOR_NAMESPACE": namespace,
+                    # with replicas: a short Lease, so that a takeover after a kill costs seconds
+                    "UPDRAFT_LEADER_ELECTION": "true" if replicas > 1 else "false",
+                    "UPDRAFT_LEASE_DURATION_SECONDS": "6", "UPDRAFT_LEASE_RENEW_PERIOD_SECONDS": "2",
+                    "UPDRAFT_LEASE_RENEW_DEADLINE_SECONDS": "4"}
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.restart: asyncio.TimerHandle | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"chaos-operator-{self.index}-{self.starts}"
 
     @property
     def alive(self) -> bool:
@@ -74,6 +81,8 @@ class Replica:
         if self.alive:
             return
         self.starts += 1
+        # every process is a new pod as far as the Lease goes (a Deployment's pods get new names)
+        self.env["UPDRAFT_POD_NAME"] = self.identity
         log = open(self.log_dir / f"operator-{self.index}-{self.starts}.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "updraft.cli", "operator", "run", "--kubeconfig",
                                       str(self.kubeconfig), "--namespace", self.namespace],

@@ -30,6 +30,8 @@ class Profile:
     error_windows: int  # the proxy answers 429/5xx to a share of the operator's calls for a while
     stalls: int  # the proxy holds the operator's calls longer than its call deadline
     watch_cuts: int  # every open watch of the operator is cut
+    replicas: int = 1  # operator processes (more than one: leader election)
+    leader_pauses: int = 0  # the leader frozen (all its traffic held both ways) past its Lease
 
     @property
     def all_kills(self) -> int:
@@ -37,7 +39,7 @@ class Profile:
 
 
 FULL = Profile("full", runs=320, seconds=480, kills=18, targeted_kills=16, apiserver_restarts=2, pod_faults=50,
-               error_windows=6, stalls=4, watch_cuts=6)
+               error_windows=6, stalls=4, watch_cuts=6, replicas=2, leader_pauses=4)
 SHORT = Profile("short", runs=60, seconds=120, kills=4, targeted_kills=4, apiserver_restarts=1, pod_faults=8,
                 error_windows=2, stalls=1, watch_cuts=2)
 PROFILES = {p.name: p for p in (FULL, SHORT)}
@@ -46,7 +48,7 @@ PROFILES = {p.name: p for p in (FULL, SHORT)}
 @dataclass(frozen=True)
 class Fault:
     at: float  # seconds after the start of the window
-    kind: str  # kill | kill-after | apiserver-restart | pod-fault | errors | stall | cut-watches
+    kind: str  # kill | kill-after | apiserver-restart | pod-fault | errors | stall | cut-watches | leader-pause
     detail: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -79,6 +81,7 @@ def plan(seed: int, profile: Profile) -> list[Fault]:
                for _ in range(profile.error_windows)]
     faults += [Fault(when(), "stall", {"seconds": rng.choice((15, 25))}) for _ in range(profile.stalls)]
     faults += [Fault(when(), "cut-watches") for _ in range(profile.watch_cuts)]
+    faults += [Fault(when(), "leader-pause", {"seconds": rng.choice((12, 20))}) for _ in range(profile.leader_pauses)]
     return sorted(faults, key=lambda f: (f.at, f.kind))
 
 
