@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
+REPLICA = web.AppKey("replica", int)
 HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade",
                  "proxy-connection", "te", "trailer"})
 WRITES = {
@@ -102,7 +103,7 @@ class FaultProxy:
         ports = []
         for replica in range(replicas):
             app = web.Application(client_max_size=64 * 2**20)
-            app["replica"] = replica
+            app[REPLICA] = replica
             app.router.add_route("*", "/{tail:.*}", self._handle)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
@@ -147,7 +148,7 @@ class FaultProxy:
 
     # -- forwarding --------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        replica: int = request.app["replica"]
+        replica = request.app[REPLICA]
         watch = request.query.get("watch") in ("true", "1")
         await self._gate(replica)
         now = time.monotonic()
