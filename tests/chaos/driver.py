@@ -33,7 +33,7 @@ TOP = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(TOP / "operator"), str(TOP / "bench")]
 
 from audit import Audit, audit_files  # noqa: E402
-from capacity_cluster import kubeconfig, pause_cluster_wide_operators, restore_operators  # noqa: E402
+from capacity_cluster import kubeconfig, kubectl, pause_cluster_wide_operators, restore_operators  # noqa: E402
 from judge import Injected, Observed, judge, summary_line  # noqa: E402
 from proxy import FaultProxy  # noqa: E402
 from replica import Replica, proxied_kubeconfig, remove_rbac  # noqa: E402
@@ -284,7 +284,6 @@ class Driver:
                                 apiserver_restarts=self.restarts, leader_pauses=self.pauses, pod_faults=self.pod_fault_count,
                                 node_losses=0, proxy_faults=self.proxy_faults)
             line = summary_line("tier 2 (KWOK)", self.seed, self.profile.name, injected, verdict, complete)
-            print("\n[chaos] timeline:\n" + "\n".join(f"  {t}" for t in self.timeline))
             print(f"[chaos] audit log: {sum(len(u) for u in observed.pod_creations.values())} pod creates, "
                   f"{len(audit.secret_creations())} secret creates since {start.isoformat(timespec='seconds')}"
                   f"{'' if complete else ' (INCOMPLETE: the marker Secret is not in it)'}")
@@ -417,8 +416,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[chaos] tier 2, profile {profile.name}, seed {seed} (replay: --profile {profile.name} --seed {seed}); "
           f"logs in {out}", flush=True)
     env = {**os.environ, "QUIET": "1"}
+    # the oracle: an apiserver that writes the audit log (up.sh restarts one started without it,
+    # say by an older up.sh; a no-op otherwise)
+    subprocess.run(["bash", str(CLUSTER / "up.sh")], check=True, env=env)
+    args_file = pathlib.Path(kubeconfig()).parent / "run" / "kube-apiserver.args"
+    if "--audit-log-path" not in args_file.read_text():
+        raise SystemExit(f"chaos: the apiserver writes no audit log ({args_file}): run this checkout's up.sh")
     kwok_was_up = subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "status"], capture_output=True).returncode == 0
     subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "up"], check=True, env=env)
+    if kubectl("get", "crd", "workflowruns.updraft.dev", "--ignore-not-found", "-o", "name").strip() == "":
+        kubectl("apply", "--server-side", "-f", str(TOP / "crds"))  # no chart installed yet
+        kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
     saved = pause_cluster_wide_operators()
     try:
         return asyncio.run(Driver(args, profile, seed, out).run())

@@ -148,6 +148,14 @@ class FaultProxy:
 
     # -- forwarding --------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._forward(request)
+        except ConnectionError:  # the caller went away (killed, or it gave up on a held call)
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=499)
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
         replica = request.app[REPLICA]
         watch = request.query.get("watch") in ("true", "1")
         await self._gate(replica)
@@ -181,8 +189,8 @@ class FaultProxy:
                 return self._status(window.code, "chaos: applied, then answered as failed by the fault proxy")
             response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
                                           headers={k: v for k, v in upstream.headers.items() if k.lower() not in HOP})
-            await response.prepare(request)
             transport = request.transport
+            await response.prepare(request)
             if watch and transport is not None:
                 self._watches.add(transport)
             try:
