@@ -403,7 +403,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--keep", action="store_true", help="leave the namespace and its objects afterwards")
     args = ap.parse_args(argv)
     if args.settle is None:
-        args.settle = 240 if args.profile == "full" else 120
+        args.settle = 180 if args.profile == "full" else 120
     return args
 
 
