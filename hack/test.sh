@@ -6,7 +6,8 @@
 #      operator process in its own namespace) with the chart installed but its operator scaled
 #      to 0, so that none competes with the tests' own;
 #   3. end-to-end against the chart's operator and API (make deploy);
-#   4. a short smoke of the capacity benchmark on KWOK-simulated pods (make bench ARGS=--smoke).
+#   4. a short smoke of the capacity benchmark on KWOK-simulated pods (make bench ARGS=--smoke);
+#   5. the fault suite's tier 2, short (tests/chaos/driver.py --short; the full one is make chaos).
 # Prints where the time goes. A missing cluster or Airflow is an error here, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,11 @@ phase "pytest: e2e" $s
 s=$SECONDS
 bash hack/cluster/build-kwok.sh >/dev/null && .venv/bin/python bench/capacity.py --smoke || failed=$?
 phase "capacity smoke (KWOK)" $s
+# the fault suite's tier 2, short (issue 15): the operator under the chart's RBAC behind a fault
+# proxy, killed and restarted, the apiserver restarted, pods deleted; counted from the audit log
+s=$SECONDS
+.venv/bin/python tests/chaos/driver.py --short || failed=$?
+phase "chaos tier 2, short (KWOK)" $s
 if [ $failed -ne 0 ]; then
   echo "[test] FAILED (pytest exit $failed). Cluster component logs: $LOGS" >&2
 fi

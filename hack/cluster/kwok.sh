@@ -26,16 +26,69 @@ KWOK_POD_CIDR=${KWOK_POD_CIDR:-10.245.0.0/16}   # outside POD_CIDR and SERVICE_C
 KWOK_NODE_IP=${KWOK_NODE_IP:-10.245.255.254}
 KWOK_PARALLELISM=${KWOK_PARALLELISM:-16}
 KWOK_CONF="$CONF/kwok.yaml"
+KWOK_SLOW_MS=${KWOK_SLOW_MS:-20000}
+CHAOS_TASKS="chaos_fail, chaos_flaky, chaos_slow, chaos_hang"
 
 need_cluster() {
   [ -f "$KUBECONFIG_ADMIN" ] || die "no local cluster yet: run 'make cluster-up'"
   kubectl_admin get --raw /readyz >/dev/null 2>&1 || die "the local cluster's apiserver does not answer"
 }
 
+# finished_stage NAME DELAY_MS PHASE EXIT_CODE REASON MESSAGE EXTRA_MATCH: a Stage that ends a
+# Running task pod (labelled updraft.dev/run, also matching EXTRA_MATCH) after DELAY_MS with that
+# phase, exit code, reason and termination message (the runner's report).
+finished_stage() {
+  local name=$1 delay=$2 phase=$3 code=$4 reason=$5 message=$6 match=$7
+  cat <<EOF
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: $name}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Running]}
+    - {key: '.metadata.labels["updraft.dev/run"]', operator: Exists}
+    $match
+  delay: {durationMilliseconds: $delay}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      {{ \$started := or .status.startTime \$now }}
+      conditions:
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ \$started | Quote }}}
+      - {type: Initialized, status: "True", lastTransitionTime: {{ \$started | Quote }}}
+      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
+      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - name: {{ .name | Quote }}
+        image: {{ .image | Quote }}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          terminated:
+            exitCode: $code
+            reason: $reason
+            message: '$message'
+            startedAt: {{ \$started | Quote }}
+            finishedAt: {{ \$now | Quote }}
+      {{ end }}
+      phase: $phase
+EOF
+}
+
 # The KwokConfiguration and our Stages, one multi-document file. Every *Parallelism option is set:
 # standalone kwok v0.8.0 does not default them when a configuration file is given.
 write_config() {
-  write_conf "$KWOK_CONF" <<EOF
+  stages | write_conf "$KWOK_CONF"
+}
+
+stages() {
+  cat <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
 options:
@@ -113,43 +166,23 @@ spec:
       podIP: {{ PodIPWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace | Quote }}
       phase: Running
       startTime: {{ \$now | Quote }}
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata: {name: pod-complete}
-spec:
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
-    - {key: .status.phase, operator: In, values: [Running]}
-    - {key: '.metadata.labels["updraft.dev/run"]', operator: Exists}
-  delay: {durationMilliseconds: $KWOK_TASK_MS}
-  next:
-    statusTemplate: |
-      {{ \$now := Now }}
-      {{ \$started := or .status.startTime \$now }}
-      conditions:
-      - {type: PodScheduled, status: "True", lastTransitionTime: {{ \$started | Quote }}}
-      - {type: Initialized, status: "True", lastTransitionTime: {{ \$started | Quote }}}
-      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
-      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        ready: false
-        started: false
-        restartCount: 0
-        state:
-          terminated:
-            exitCode: 0
-            reason: Completed
-            message: '{"state":"success"}'
-            startedAt: {{ \$started | Quote }}
-            finishedAt: {{ \$now | Quote }}
-      {{ end }}
-      phase: Succeeded
+EOF
+  finished_stage pod-complete "$KWOK_TASK_MS" Succeeded 0 Completed '{"state":"success"}' \
+    "- {key: '.metadata.labels[\"updraft.dev/task\"]', operator: NotIn, values: [$CHAOS_TASKS]}"
+  # the fault suite's tasks (tests/chaos), chosen by task id: chaos_fail always fails,
+  # chaos_flaky fails its first attempt only, chaos_slow takes KWOK_SLOW_MS, chaos_hang never ends
+  local task='.metadata.labels["updraft.dev/task"]' attempt='.metadata.labels["updraft.dev/attempt"]'
+  finished_stage chaos-fail "$KWOK_TASK_MS" Failed 1 Error '{"state":"failed","error":"chaos: this task always fails"}' \
+    "- {key: '$task', operator: In, values: [chaos_fail]}"
+  finished_stage chaos-flaky-first "$KWOK_TASK_MS" Failed 1 Error '{"state":"failed","error":"chaos: a first attempt that fails"}' \
+    "- {key: '$task', operator: In, values: [chaos_flaky]}
+    - {key: '$attempt', operator: In, values: [\"1\"]}"
+  finished_stage chaos-flaky-again "$KWOK_TASK_MS" Succeeded 0 Completed '{"state":"success"}' \
+    "- {key: '$task', operator: In, values: [chaos_flaky]}
+    - {key: '$attempt', operator: NotIn, values: [\"1\"]}"
+  finished_stage chaos-slow "$KWOK_SLOW_MS" Succeeded 0 Completed '{"state":"success"}' \
+    "- {key: '$task', operator: In, values: [chaos_slow]}"
+  cat <<EOF
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage

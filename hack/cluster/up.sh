@@ -82,6 +82,27 @@ start etcd "$BIN/etcd" --name updraft --data-dir "$STATE/etcd" \
 wait_for etcd 30 curl -sf http://127.0.0.1:2379/health
 
 # --- kube-apiserver ---
+# The audit log: the fault suite's oracle of duplicates (tests/chaos: pod creations counted by
+# name and UID from here, never from a final listing). Only what it needs: pod creates with their
+# response (the new pod's UID), Secret creates and pod deletes and evictions by name (Metadata: a
+# Secret's data is never logged). Rotated at 50 MB, two old files kept.
+write_conf "$CONF/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: RequestResponse
+  verbs: [create]
+  resources: [{group: "", resources: [pods]}]
+- level: Metadata
+  verbs: [create]
+  resources: [{group: "", resources: [secrets, pods/eviction]}]
+- level: Metadata
+  verbs: [delete, deletecollection]
+  resources: [{group: "", resources: [pods]}]
+- level: None
+EOF
+# (a changed flag restarts an apiserver an older up.sh started: start_current)
 start_current kube-apiserver "$BIN/kube-apiserver" \
   --advertise-address "$ip" --bind-address 0.0.0.0 --secure-port 6443 \
   --etcd-servers http://127.0.0.1:2379 --storage-backend etcd3 \
@@ -96,6 +117,8 @@ start_current kube-apiserver "$BIN/kube-apiserver" \
   --api-audiences https://kubernetes.default.svc.$CLUSTER_DOMAIN \
   --authorization-mode Node,RBAC --allow-privileged=true \
   --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultTolerationSeconds,Priority,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota,NodeRestriction,PodSecurity \
+  --audit-policy-file "$CONF/audit-policy.yaml" --audit-log-path "$LOGS/audit.log" \
+  --audit-log-format json --audit-log-maxsize 50 --audit-log-maxbackup 2 \
   --profiling=false --v=1
 wait_for kube-apiserver 90 kubectl_admin get --raw /readyz
 kubectl_admin get clusterrolebinding updraft:apiserver-kubelet >/dev/null 2>&1 ||
