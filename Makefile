@@ -4,7 +4,7 @@ PY := .venv/bin/python
 CLUSTER := hack/cluster
 
 .PHONY: help setup test unit cluster-up cluster-down cluster-kubeconfig cluster-env cluster-probe-image \
-        images deploy e2e kind-up binaries demo helm-check bench kwok-up kwok-down
+        images deploy e2e kind-up binaries demo helm-check bench bench-peers kwok-up kwok-down
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ e2e: cluster-up images deploy ## end-to-end tests against the local cluster
 
 bench: cluster-up images ## capacity on KWOK pods (runs/min, latency, drain, RSS) -> bench/out/bench.json; ARGS=--smoke
 	@$(PY) bench/capacity.py $(ARGS)
+
+bench-peers: cluster-up images ## Updraft beside Argo Workflows, real pods (builds Argo once: slow cold) -> bench/out/peers.json; ARGS=--runs 3
+	@$(PY) bench/peers/run.py $(ARGS)
 
 kwok-up: ## a fake node (kwok-node-0) whose task pods KWOK simulates; kwok built from the Go module proxy
 	@bash $(CLUSTER)/kwok.sh up

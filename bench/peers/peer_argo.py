@@ -36,7 +36,8 @@ def load_executor_image() -> None:
 def install(bin_dir: pathlib.Path, namespace: str) -> None:
     """CRDs, the controller's namespace and (empty) ConfigMap, the bench namespace with the
     executor Role bound to its default ServiceAccount (the wait container writes task results)."""
-    kubectl("apply", "-f", str(bin_dir / "manifests" / "crds"))
+    crds = sorted((bin_dir / "manifests" / "crds").glob("argoproj.io_*.yaml"))
+    kubectl("apply", *(a for crd in crds for a in ("-f", str(crd))))
     for crd in ("workflows", "workflowtaskresults", "workflowtasksets"):
         kubectl("wait", "--for=condition=Established", f"crd/{crd}.argoproj.io", "--timeout=60s")
     for ns in (CONTROLLER_NS, namespace):

@@ -53,7 +53,8 @@ done
 # the manifests the bench applies (minimal CRDs, the emissary executor's Role), from the module
 rm -rf "$out/manifests"
 mkdir -p "$out/manifests"
-cp -r "$src/manifests/base/crds/minimal" "$out/manifests/crds"
+mkdir -p "$out/manifests/crds"
+cp "$src"/manifests/base/crds/minimal/argoproj.io_*.yaml "$out/manifests/crds/"
 cp "$src/manifests/quick-start/base/executor/emissary/executor-role.yaml" "$out/manifests/executor-role.yaml"
 rm -rf "$src"
 echo "$want" >"$out/.stamp"
