@@ -34,8 +34,8 @@ def cache_dir() -> pathlib.Path:
 KUBECTL = cache_dir() / "bin" / f"k8s-{versions(CLUSTER / 'versions.env')['K8S_VERSION']}" / "kubectl"
 
 
-def sh(*cmd: str, check: bool = True, stdin: str | None = None) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, input=stdin)
+def sh(*cmd: str, check: bool = True, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, input=stdin, env=env)
     if check and proc.returncode != 0:
         raise SystemExit(f"peers: {' '.join(cmd[:5])} ... failed ({proc.returncode}):\n{proc.stderr.strip()}")
     return proc.stdout
@@ -60,7 +60,8 @@ class System(Protocol):
     run_label: str  # the pod label whose value is the run's name
 
     async def prepare(self, shape: Shape) -> None: ...
-    async def trigger(self, shape: Shape, run: str) -> None: ...
+    # returns when the run was created, when the system records it (else the call's start counts)
+    async def trigger(self, shape: Shape, run: str) -> float | None: ...
     async def state(self, run: str) -> str: ...  # "", "success" or "failed"
     async def forget(self, run: str) -> None: ...
 
@@ -110,7 +111,9 @@ class PodWatch:
 async def observe(system: System, watch: PodWatch, shape: Shape, run: str, timeout_s: float) -> RunObservation:
     # the clock starts when the create call is sent (the same call on every system: one object)
     obs = RunObservation(system.name, shape.name, triggered=time.time())
-    await system.trigger(shape, run)
+    created = await system.trigger(shape, run)
+    if created is not None:
+        obs.triggered = created
     while time.time() - obs.triggered < timeout_s:
         state = await system.state(run)
         if state:

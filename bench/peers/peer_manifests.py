@@ -68,3 +68,33 @@ def argo_workflow(shape: Shape, name: str, work: str = "airflow", image: str = R
             "spec": {"entrypoint": "main", "podGC": {"strategy": "OnWorkflowCompletion"},
                      "templates": [{"name": "main", "dag": {"tasks": tasks}},
                                    {"name": "work", "container": container}]}}
+
+
+def airflow_dag(shape: Shape) -> str:
+    """The shape as an Airflow 3 DAG file (Python source): EmptyOperators, no schedule, unpaused."""
+    lines = ["from airflow.sdk import DAG",
+             "from airflow.providers.standard.operators.empty import EmptyOperator", "",
+             f"with DAG({dag_id(shape)!r}, schedule=None, catchup=False, is_paused_upon_creation=False):",
+             "    t = {}"]
+    for task in shape.upstream:
+        lines.append(f"    t[{task!r}] = EmptyOperator(task_id={task!r})")
+    for task, ups in shape.upstream.items():
+        for up in ups:
+            lines.append(f"    t[{up!r}] >> t[{task!r}]")
+    return "\n".join(lines) + "\n"
+
+
+def airflow_pod_template(execution_api: str, dags_host_dir: str, image: str = RUNNER_IMAGE) -> dict[str, Any]:
+    """The KubernetesExecutor's worker pod: the runner image (the same Airflow), its entrypoint
+    replaced (the executor gives only `args`: python -m airflow.sdk.execution_time.execute_workload
+    ...), the DAG files from the host, the Execution API of the host's api-server."""
+    dags = "/opt/airflow/dags"
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "placeholder"},
+            "spec": {"restartPolicy": "Never",
+                     "containers": [{"name": "base", "image": image, "imagePullPolicy": "Never",
+                                     "command": ["/usr/bin/env"],
+                                     "env": [{"name": "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "value": execution_api},
+                                             {"name": "AIRFLOW__CORE__DAGS_FOLDER", "value": dags}],
+                                     "resources": TASK_RESOURCES,
+                                     "volumeMounts": [{"name": "dags", "mountPath": dags, "readOnly": True}]}],
+                     "volumes": [{"name": "dags", "hostPath": {"path": dags_host_dir, "type": "Directory"}}]}}

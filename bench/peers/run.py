@@ -32,6 +32,7 @@ from typing import Any, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import peer_airflow  # noqa: E402
 import peer_argo  # noqa: E402
 import peer_figures as figures  # noqa: E402
 import peer_procstats as procstats  # noqa: E402
@@ -41,7 +42,7 @@ from peer_updraft import Updraft  # noqa: E402
 
 OUT = TOP / "bench" / "out" / "peers.json"
 LOCK = Path("/tmp/updraft-cluster.lock")
-SYSTEMS = ("updraft", "argo", "argo_tuned", "argo_noop")
+SYSTEMS = ("updraft", "argo", "argo_tuned", "argo_noop", "airflow", "airflow_tuned")
 
 
 @contextlib.contextmanager
@@ -73,13 +74,16 @@ def apiserver_requests() -> float | None:
                if line.startswith("apiserver_request_total{"))
 
 
-def control_plane_pids(system: str, controller_pid: int | None) -> dict[str, list[int]]:
+def control_plane_pids(system: str, controller: Any) -> dict[str, list[int]]:
     groups = {"kube-apiserver": procstats.find_pids("kube-apiserver", "--etcd-servers"),
               "etcd": procstats.find_pids("etcd", "--data-dir")}
     if system == "updraft":
         groups["controller"] = procstats.find_pids("updraft", "operator", "run")
-    elif controller_pid:
-        groups["controller"] = [controller_pid]
+    elif system.startswith("airflow"):
+        groups["controller"] = controller.pids()
+        groups["postgres"] = peer_airflow.postgres_pids()
+    elif getattr(controller, "pid", None):
+        groups["controller"] = [controller.pid]
     return groups
 
 
@@ -128,6 +132,10 @@ def run_system(system: str, shapes: list[Shape], args: argparse.Namespace) -> di
     controller: Any = contextlib.nullcontext()
     if system == "updraft":
         system_obj: Any = Updraft(None, namespace)
+    elif system.startswith("airflow"):
+        env = peer_airflow.environment(namespace, tuned=system == "airflow_tuned")
+        system_obj = peer_airflow.Airflow(None, namespace, system, env)
+        controller = peer_airflow.Processes(env, TOP / "bench" / "out" / "logs", shapes)
     else:
         bin_dir = peer_argo.build()
         requeue = None if system == "argo" else "1s"
@@ -137,7 +145,7 @@ def run_system(system: str, shapes: list[Shape], args: argparse.Namespace) -> di
     print(f"{system}: namespace {namespace}, shapes {', '.join(s.name for s in shapes)}, {args.runs} run(s) each",
           flush=True)
     kubectl("delete", "ns", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s", check=False)
-    if system == "updraft":
+    if not system.startswith("argo"):
         kubectl("create", "ns", namespace)
     else:
         peer_argo.load_executor_image()
@@ -146,8 +154,7 @@ def run_system(system: str, shapes: list[Shape], args: argparse.Namespace) -> di
     load = [os.getloadavg()[0]]
     try:
         with controller as ctl:
-            pid = getattr(ctl, "pid", None)
-            with procstats.Sampler(control_plane_pids(system, pid), period=1.0) as sampler:
+            with procstats.Sampler(control_plane_pids(system, ctl), period=1.0) as sampler:
                 result = asyncio.run(series(system_obj, namespace, shapes, args.runs, until, args.timeout_s))
             result["control_plane"] = sampler.summary()
     finally:
@@ -223,8 +230,10 @@ def main() -> None:
         if time.time() > deadline:
             print(f"{system}: skipped, past --deadline-s", flush=True)
             continue
-        if system != "updraft":
+        if system.startswith("argo"):
             peer_argo.build()  # outside the lock: slow when cold
+        if system.startswith("airflow"):  # outside the lock: no cluster needed
+            peer_airflow.prepare(shapes)
         with cluster_lock(min(args.lock_wait_s, max(deadline - time.time(), 1))):
             args.hold_s = min(args.hold_s, max(deadline - time.time(), 60))
             results[system] = run_system(system, shapes, args)

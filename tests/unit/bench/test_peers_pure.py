@@ -118,3 +118,23 @@ def test_find_pids_needs_every_needle(tmp_path):
         (tmp_path / str(pid) / "cmdline").write_bytes(cmd)
     (tmp_path / "self").mkdir()
     assert procstats.find_pids("updraft", "operator", proc=tmp_path) == [10]
+
+
+@pytest.mark.parametrize("name", sorted(shapes.SHAPES))
+def test_airflow_dag_file_builds_the_shape(name):
+    pytest.importorskip("airflow.sdk")
+    shape = shapes.SHAPES[name]
+    scope: dict[str, object] = {}
+    exec(compile(manifests.airflow_dag(shape), f"{name}.py", "exec"), scope)  # noqa: S102 - our own rendering
+    dag = scope["t"]["t0" if "t0" in shape.upstream else next(iter(shape.upstream))].dag
+    assert dag.dag_id == manifests.dag_id(shape) and dag.is_paused_upon_creation is False
+    assert {t.task_id: set(t.upstream_task_ids) for t in dag.tasks} == {t: set(u) for t, u in shape.upstream.items()}
+
+
+def test_airflow_pod_template_replaces_the_entrypoint_and_mounts_the_dags():
+    pod = manifests.airflow_pod_template("http://192.0.2.2:8080/execution/", "/srv/dags")
+    base = pod["spec"]["containers"][0]
+    assert base["name"] == "base" and base["command"] == ["/usr/bin/env"] and "args" not in base
+    assert {"name": "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "value": "http://192.0.2.2:8080/execution/"} in base["env"]
+    assert pod["spec"]["volumes"][0]["hostPath"]["path"] == "/srv/dags"
+    assert base["resources"] == manifests.TASK_RESOURCES
