@@ -16,6 +16,7 @@ import os
 import pathlib
 import signal
 import subprocess
+import threading
 import time
 import urllib.request
 from typing import Any
@@ -46,6 +47,29 @@ def node_ip() -> str:
 
 def psql(query: str, db: str = DB) -> str:
     return sh("runuser", "-u", "postgres", "--", "psql", "-d", db, "-Atc", query).strip()
+
+
+class Session:
+    """One psql process kept open for the series' polling (a process per query would cost the
+    2-core machine more CPU than the Airflow it measures). Every query returns exactly one row."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(["runuser", "-u", "postgres", "--", "psql", "-d", DB, "-Atq", "-v", "ON_ERROR_STOP=0"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     bufsize=1)
+        self.lock = threading.Lock()
+
+    def one(self, query: str) -> str:
+        with self.lock:
+            assert self.proc.stdin and self.proc.stdout
+            self.proc.stdin.write(f"select coalesce(({query})::text, '');\n")
+            self.proc.stdin.flush()
+            return self.proc.stdout.readline().strip()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
 
 
 def ensure_postgres() -> None:
@@ -174,6 +198,12 @@ class Airflow:
 
     def __init__(self, custom: Any, namespace: str, name: str, env: dict[str, str]) -> None:
         self.custom, self.namespace, self.name, self.env = custom, namespace, name, env
+        self.session: Session | None = None
+
+    def db(self) -> Session:
+        if self.session is None:
+            self.session = Session()
+        return self.session
 
     async def prepare(self, shape: Shape) -> None:
         """Nothing: the DAGs were parsed before the series started."""
@@ -181,10 +211,14 @@ class Airflow:
     async def trigger(self, shape: Shape, run: str) -> float:
         dag = manifests.dag_id(shape)
         await asyncio.to_thread(sh, str(VENV / "bin" / "airflow"), "dags", "trigger", dag, "-r", run, env=self.env)
-        return float(psql(f"select extract(epoch from queued_at) from dag_run where dag_id='{dag}' and run_id='{run}'"))
+        return float(self.db().one(f"select extract(epoch from queued_at) from dag_run where dag_id='{dag}' and run_id='{run}'"))
 
     async def state(self, run: str) -> str:
-        return FINAL.get(await asyncio.to_thread(psql, f"select state from dag_run where run_id='{run}'"), "")
+        return FINAL.get(await asyncio.to_thread(self.db().one, f"select state from dag_run where run_id='{run}'"), "")
 
     async def forget(self, run: str) -> None:
         """Worker pods are deleted by the executor (delete_worker_pods); runs stay in the database."""
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()

@@ -108,6 +108,9 @@ class PodWatch:
                 w.stop()
 
 
+POLL_S = 0.1  # how often a run's state is read, the same for every system
+
+
 async def observe(system: System, watch: PodWatch, shape: Shape, run: str, timeout_s: float) -> RunObservation:
     # the clock starts when the create call is sent (the same call on every system: one object)
     obs = RunObservation(system.name, shape.name, triggered=time.time())
@@ -119,7 +122,7 @@ async def observe(system: System, watch: PodWatch, shape: Shape, run: str, timeo
         if state:
             obs.finished, obs.state = time.time(), state
             break
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(POLL_S)
     else:
         obs.state = "timeout"
     await asyncio.sleep(0.5)  # the last pod events reach the watch

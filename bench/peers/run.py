@@ -158,6 +158,7 @@ def run_system(system: str, shapes: list[Shape], args: argparse.Namespace) -> di
                 result = asyncio.run(series(system_obj, namespace, shapes, args.runs, until, args.timeout_s))
             result["control_plane"] = sampler.summary()
     finally:
+        getattr(system_obj, "close", lambda: None)()
         kubectl("delete", "ns", namespace, "--ignore-not-found", "--wait=false", check=False)
     load.append(os.getloadavg()[0])
     requests_after = apiserver_requests()
