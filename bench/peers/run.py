@@ -38,7 +38,7 @@ import peer_figures as figures  # noqa: E402
 import peer_procstats as procstats  # noqa: E402
 from peer_cluster import TOP, PodWatch, kubeconfig, kubectl, observe  # noqa: E402
 from peer_shapes import Shape, pick  # noqa: E402
-from peer_updraft import Updraft  # noqa: E402
+from peer_updraft import OperatorRunning, Updraft  # noqa: E402
 
 OUT = TOP / "bench" / "out" / "peers.json"
 LOCK = Path("/tmp/updraft-cluster.lock")
@@ -77,11 +77,10 @@ def apiserver_requests() -> float | None:
 def control_plane_pids(system: str, controller: Any) -> dict[str, list[int]]:
     groups = {"kube-apiserver": procstats.find_pids("kube-apiserver", "--etcd-servers"),
               "etcd": procstats.find_pids("etcd", "--data-dir")}
-    if system == "updraft":
-        groups["controller"] = procstats.find_pids("updraft", "operator", "run")
-    elif system.startswith("airflow"):
+    if system.startswith("airflow") or system == "updraft":
         groups["controller"] = controller.pids()
-        groups["postgres"] = peer_airflow.postgres_pids()
+        if system != "updraft":
+            groups["postgres"] = peer_airflow.postgres_pids()
     elif getattr(controller, "pid", None):
         groups["controller"] = [controller.pid]
     return groups
@@ -132,6 +131,7 @@ def run_system(system: str, shapes: list[Shape], args: argparse.Namespace) -> di
     controller: Any = contextlib.nullcontext()
     if system == "updraft":
         system_obj: Any = Updraft(None, namespace)
+        controller = OperatorRunning()
     elif system.startswith("airflow"):
         env = peer_airflow.environment(namespace, tuned=system == "airflow_tuned")
         system_obj = peer_airflow.Airflow(None, namespace, system, env)
