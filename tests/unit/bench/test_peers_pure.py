@@ -138,3 +138,17 @@ def test_airflow_pod_template_replaces_the_entrypoint_and_mounts_the_dags():
     assert {"name": "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "value": "http://192.0.2.2:8080/execution/"} in base["env"]
     assert pod["spec"]["volumes"][0]["hostPath"]["path"] == "/srv/dags"
     assert base["resources"] == manifests.TASK_RESOURCES
+
+
+def test_table_gives_each_peers_ratio_to_updraft(tmp_path):
+    import run
+
+    fig = {"runs": 5, "succeeded": 5, "makespan_p50_s": 10.0, "makespan_min_s": 9.0, "makespan_max_s": 12.0}
+    doc = {"updraft": {"chain10": fig, "control_plane": {"controller": {"cpu_s": 3.0, "rss_peak_mb": 150.0}}},
+           "argo": {"chain10": {**fig, "makespan_p50_s": 25.0}}}
+    text = run.table(doc)
+    assert "x2.50" in text and "10.00 (9.0-12.0) [5]" in text
+    out = tmp_path / "peers.json"
+    run.merge({"argo": doc["argo"]}, out)
+    merged = run.merge({"updraft": doc["updraft"]}, out)
+    assert set(merged) == {"argo", "updraft"}  # one system's series keeps the others' figures
