@@ -57,7 +57,7 @@ def cluster_lock(wait_s: float) -> Iterator[None]:
             except BlockingIOError:
                 if time.time() - start > wait_s:
                     raise SystemExit(f"peers: the cluster lock was not free within {wait_s:.0f} s")
-                time.sleep(2)
+                time.sleep(0.5)
         try:
             yield
         finally:
