@@ -4,7 +4,7 @@ PY := .venv/bin/python
 CLUSTER := hack/cluster
 
 .PHONY: help setup test unit cluster-up cluster-down cluster-kubeconfig cluster-env cluster-probe-image \
-        images deploy e2e kind-up binaries demo helm-check bench kwok-up kwok-down chaos
+        images deploy e2e kind-up binaries demo helm-check bench bench-peers kwok-up kwok-down chaos
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ bench: cluster-up images ## capacity on KWOK pods (runs/min, latency, drain, RSS
 
 chaos: cluster-up ## the fault suite's tier 2 on KWOK pods (issue 15): >=300 runs under kills, restarts, pod faults; ARGS=--seed N
 	@$(PY) tests/chaos/driver.py --profile full $(ARGS)
+
+bench-peers: cluster-up images ## Updraft beside Argo Workflows, real pods (builds Argo once: slow cold) -> bench/out/peers.json; ARGS=--runs 3
+	@$(PY) bench/peers/run.py $(ARGS)
 
 kwok-up: ## a fake node (kwok-node-0) whose task pods KWOK simulates; kwok built from the Go module proxy
 	@bash $(CLUSTER)/kwok.sh up
