@@ -80,12 +80,23 @@ class Driver:
             self.note(f"targeted kill of operator {replica} right after {what}; restart in {delay}s")
             r.restart_later(delay)
 
+    async def current_leader(self, wait_s: float) -> int:
+        """The replica holding the Lease, waiting up to `wait_s` for one (a handover takes seconds)."""
+        deadline = time.monotonic() + wait_s
+        while self.leader < 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        return self.leader
+
     async def inject(self, fault: Fault, core: Any) -> None:
         assert self.proxy is not None
-        if fault.kind in ("kill", "leader-pause") and self.leader < 0:
-            self.note(f"{fault.kind} skipped: no replica leads right now")
+        index = await self.current_leader(10 if fault.kind == "kill" else 20) if fault.kind in (
+            "kill", "leader-pause") else 0
+        if index < 0 and fault.kind == "kill":  # no leader now: a random kill hits whichever replica runs
+            index = self.rng.choice([r.index for r in self.replicas if r.alive] or [-1])
+        if index < 0 and fault.kind in ("kill", "leader-pause"):
+            self.note(f"{fault.kind} skipped: no replica {'leads' if fault.kind == 'leader-pause' else 'runs'}")
             return
-        leader = self.replicas[max(self.leader, 0)]
+        leader = self.replicas[index]
         if fault.kind == "kill":
             if leader.kill():
                 self.kills += 1
@@ -273,13 +284,23 @@ class Driver:
                 for r in self.replicas:
                     r.stop()
                 await self.proxy.close()
-            audit = Audit.read(audit_files(pathlib.Path(kubeconfig()).parent / "logs" / "audit.log"), NAMESPACE)
-            complete = MARKER in audit.secret_creations()
-            observed = Observed(created=dict(self.created), final=final["runs"],
+            whole = Audit.read(audit_files(pathlib.Path(kubeconfig()).parent / "logs" / "audit.log"), NAMESPACE)
+            this_run = whole.since_marker(MARKER)
+            complete = this_run is not None
+            audit = this_run or Audit()
+            # a run deleted by the workflow's history limit after it ended is not lost: its last
+            # state as the watch saw it stands in for the listing
+            ended = {**self.bodies, **final["runs"]}
+            observed = Observed(created=dict(self.created), final=ended,
                                 pod_creations=audit.pod_creations(), pod_faults=frozenset(self.pod_faults),
                                 stuck=frozenset(self.stuck), left_secrets=tuple(final["secrets"]),
                                 left_pods=tuple(final["pods"]))
             verdict = judge(observed)
+            (self.out / "observed.json").write_text(json.dumps({
+                "created": observed.created, "final": {k: v.get("status") for k, v in observed.final.items()},
+                "pod_creations": observed.pod_creations, "pod_faults": sorted(observed.pod_faults),
+                "stuck": sorted(observed.stuck), "left_secrets": observed.left_secrets,
+                "left_pods": observed.left_pods}, indent=1, default=str))
             injected = Injected(runs=len(self.created), kills=self.kills, targeted_kills=self.targeted,
                                 apiserver_restarts=self.restarts, leader_pauses=self.pauses, pod_faults=self.pod_fault_count,
                                 node_losses=0, proxy_faults=self.proxy_faults)
@@ -287,6 +308,9 @@ class Driver:
             print(f"[chaos] audit log: {sum(len(u) for u in observed.pod_creations.values())} pod creates, "
                   f"{len(audit.secret_creations())} secret creates since {start.isoformat(timespec='seconds')}"
                   f"{'' if complete else ' (INCOMPLETE: the marker Secret is not in it)'}")
+            gone = sorted(set(self.bodies) - set(final["runs"]))
+            if gone:
+                print(f"[chaos] {len(gone)} ended runs deleted by their workflow's history limit: judged as last seen")
             for d in verdict.details():
                 print(f"[chaos] finding: {d}")
             if self.proxy.armed:

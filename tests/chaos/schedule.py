@@ -38,7 +38,7 @@ class Profile:
         return self.kills + self.targeted_kills
 
 
-FULL = Profile("full", runs=320, seconds=420, kills=20, targeted_kills=17, apiserver_restarts=2, pod_faults=60,
+FULL = Profile("full", runs=320, seconds=420, kills=24, targeted_kills=17, apiserver_restarts=2, pod_faults=70,
                error_windows=6, stalls=4, watch_cuts=6, replicas=2, leader_pauses=4)
 SHORT = Profile("short", runs=60, seconds=120, kills=4, targeted_kills=4, apiserver_restarts=1, pod_faults=8,
                 error_windows=2, stalls=1, watch_cuts=2)
