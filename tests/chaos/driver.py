@@ -91,10 +91,8 @@ class Driver:
         assert self.proxy is not None
         index = await self.current_leader(10 if fault.kind == "kill" else 20) if fault.kind in (
             "kill", "leader-pause") else 0
-        if index < 0 and fault.kind == "kill":  # no leader now: a random kill hits whichever replica runs
-            index = self.rng.choice([r.index for r in self.replicas if r.alive] or [-1])
         if index < 0 and fault.kind in ("kill", "leader-pause"):
-            self.note(f"{fault.kind} skipped: no replica {'leads' if fault.kind == 'leader-pause' else 'runs'}")
+            self.note(f"{fault.kind} skipped: no replica leads right now")
             return
         leader = self.replicas[index]
         if fault.kind == "kill":
