@@ -44,6 +44,7 @@ CLUSTER = TOP / "hack" / "cluster"
 NAMESPACE = "updraft-chaos"
 MARKER = "chaos-audit-marker"
 STUCK_AFTER_S = 180
+MAX_FAULTS_PER_TASK = 2  # below the engine's bound of 3 infrastructure re-launches per task
 FINAL = ("SUCCESS", "FAILED", "STOPPED")
 
 
@@ -58,7 +59,7 @@ class Driver:
         self.last_change: dict[str, float] = {}
         self.stuck: set[str] = set()
         self.pod_faults: set[str] = set()
-        self.faulted_tasks: set[tuple[str, str]] = set()
+        self.faulted_tasks: dict[tuple[str, str], int] = {}  # (run, task) -> pod faults so far
         self.kills = self.targeted = self.restarts = self.pod_fault_count = self.proxy_faults = self.pauses = 0
         self.leader = 0 if profile.replicas == 1 else -1  # the replica holding the Lease (-1: none known)
         self.exits: list[str] = []
@@ -138,15 +139,16 @@ class Driver:
     async def pod_fault(self, core: Any, how: str) -> None:
         from kubernetes_asyncio import client
         try:
-            pods = (await core.list_namespaced_pod(NAMESPACE, field_selector="status.phase=Running")).items
+            pods = [p for p in (await core.list_namespaced_pod(NAMESPACE)).items
+                    if p.status.phase in ("Pending", "Running")]
         except Exception as e:  # the apiserver restarting, say
             self.note(f"pod fault skipped: listing pods failed: {type(e).__name__}")
             return
         candidates = [p for p in pods if not p.metadata.deletion_timestamp
-                      and (p.metadata.labels.get("updraft.dev/run"), p.metadata.labels.get("updraft.dev/task"))
-                      not in self.faulted_tasks]
+                      and self.faulted_tasks.get((p.metadata.labels.get("updraft.dev/run"),
+                                                  p.metadata.labels.get("updraft.dev/task")), 0) < MAX_FAULTS_PER_TASK]
         if not candidates:
-            self.note("pod fault skipped: no running task pod without a fault yet")
+            self.note("pod fault skipped: no live task pod with a fault left")
             return
         pod = self.rng.choice(sorted(candidates, key=lambda p: p.metadata.name))
         name = pod.metadata.name
@@ -160,7 +162,8 @@ class Driver:
             self.note(f"pod fault: {how} {name} refused ({e.status})")
             return
         self.pod_faults.add(name)
-        self.faulted_tasks.add((pod.metadata.labels["updraft.dev/run"], pod.metadata.labels["updraft.dev/task"]))
+        key = (pod.metadata.labels["updraft.dev/run"], pod.metadata.labels["updraft.dev/task"])
+        self.faulted_tasks[key] = self.faulted_tasks.get(key, 0) + 1
         self.pod_fault_count += 1
         self.note(f"pod fault: {how} {name}")
 
