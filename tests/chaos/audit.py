@@ -88,6 +88,17 @@ class Audit:
                         audit.records.append(r)
         return audit
 
+    def since_marker(self, marker: str) -> "Audit | None":
+        """The records from the last create of the Secret `marker` on (the driver creates it first
+        in its fresh namespace, so earlier runs' objects of the same names are left out); None when
+        the files no longer hold it (rotated away, or an apiserver without the audit log)."""
+        marks = [r.at for r in self.records if r.resource == "secrets" and r.verb == "create" and r.name == marker
+                 and r.code in CREATED]
+        if not marks:
+            return None
+        start = max(marks)
+        return Audit([r for r in self.records if r.at >= start], start)
+
     def complete_since(self, start: datetime) -> bool:
         """The files still hold every event from `start` on (none was rotated away)."""
         return self.first_event is not None and self.first_event <= start

@@ -44,6 +44,7 @@ CLUSTER = TOP / "hack" / "cluster"
 NAMESPACE = "updraft-chaos"
 MARKER = "chaos-audit-marker"
 STUCK_AFTER_S = 180
+MAX_FAULTS_PER_TASK = 2  # below the engine's bound of 3 infrastructure re-launches per task
 FINAL = ("SUCCESS", "FAILED", "STOPPED")
 
 
@@ -58,7 +59,7 @@ class Driver:
         self.last_change: dict[str, float] = {}
         self.stuck: set[str] = set()
         self.pod_faults: set[str] = set()
-        self.faulted_tasks: set[tuple[str, str]] = set()
+        self.faulted_tasks: dict[tuple[str, str], int] = {}  # (run, task) -> pod faults so far
         self.kills = self.targeted = self.restarts = self.pod_fault_count = self.proxy_faults = self.pauses = 0
         self.leader = 0 if profile.replicas == 1 else -1  # the replica holding the Lease (-1: none known)
         self.exits: list[str] = []
@@ -80,12 +81,21 @@ class Driver:
             self.note(f"targeted kill of operator {replica} right after {what}; restart in {delay}s")
             r.restart_later(delay)
 
+    async def current_leader(self, wait_s: float) -> int:
+        """The replica holding the Lease, waiting up to `wait_s` for one (a handover takes seconds)."""
+        deadline = time.monotonic() + wait_s
+        while self.leader < 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        return self.leader
+
     async def inject(self, fault: Fault, core: Any) -> None:
         assert self.proxy is not None
-        if fault.kind in ("kill", "leader-pause") and self.leader < 0:
+        index = await self.current_leader(10 if fault.kind == "kill" else 20) if fault.kind in (
+            "kill", "leader-pause") else 0
+        if index < 0 and fault.kind in ("kill", "leader-pause"):
             self.note(f"{fault.kind} skipped: no replica leads right now")
             return
-        leader = self.replicas[max(self.leader, 0)]
+        leader = self.replicas[index]
         if fault.kind == "kill":
             if leader.kill():
                 self.kills += 1
@@ -129,15 +139,16 @@ class Driver:
     async def pod_fault(self, core: Any, how: str) -> None:
         from kubernetes_asyncio import client
         try:
-            pods = (await core.list_namespaced_pod(NAMESPACE, field_selector="status.phase=Running")).items
+            pods = [p for p in (await core.list_namespaced_pod(NAMESPACE)).items
+                    if p.status.phase in ("Pending", "Running")]
         except Exception as e:  # the apiserver restarting, say
             self.note(f"pod fault skipped: listing pods failed: {type(e).__name__}")
             return
         candidates = [p for p in pods if not p.metadata.deletion_timestamp
-                      and (p.metadata.labels.get("updraft.dev/run"), p.metadata.labels.get("updraft.dev/task"))
-                      not in self.faulted_tasks]
+                      and self.faulted_tasks.get((p.metadata.labels.get("updraft.dev/run"),
+                                                  p.metadata.labels.get("updraft.dev/task")), 0) < MAX_FAULTS_PER_TASK]
         if not candidates:
-            self.note("pod fault skipped: no running task pod without a fault yet")
+            self.note("pod fault skipped: no live task pod with a fault left")
             return
         pod = self.rng.choice(sorted(candidates, key=lambda p: p.metadata.name))
         name = pod.metadata.name
@@ -151,7 +162,8 @@ class Driver:
             self.note(f"pod fault: {how} {name} refused ({e.status})")
             return
         self.pod_faults.add(name)
-        self.faulted_tasks.add((pod.metadata.labels["updraft.dev/run"], pod.metadata.labels["updraft.dev/task"]))
+        key = (pod.metadata.labels["updraft.dev/run"], pod.metadata.labels["updraft.dev/task"])
+        self.faulted_tasks[key] = self.faulted_tasks.get(key, 0) + 1
         self.pod_fault_count += 1
         self.note(f"pod fault: {how} {name}")
 
@@ -273,13 +285,23 @@ class Driver:
                 for r in self.replicas:
                     r.stop()
                 await self.proxy.close()
-            audit = Audit.read(audit_files(pathlib.Path(kubeconfig()).parent / "logs" / "audit.log"), NAMESPACE)
-            complete = MARKER in audit.secret_creations()
-            observed = Observed(created=dict(self.created), final=final["runs"],
+            whole = Audit.read(audit_files(pathlib.Path(kubeconfig()).parent / "logs" / "audit.log"), NAMESPACE)
+            this_run = whole.since_marker(MARKER)
+            complete = this_run is not None
+            audit = this_run or Audit()
+            # a run deleted by the workflow's history limit after it ended is not lost: its last
+            # state as the watch saw it stands in for the listing
+            ended = {**self.bodies, **final["runs"]}
+            observed = Observed(created=dict(self.created), final=ended,
                                 pod_creations=audit.pod_creations(), pod_faults=frozenset(self.pod_faults),
                                 stuck=frozenset(self.stuck), left_secrets=tuple(final["secrets"]),
                                 left_pods=tuple(final["pods"]))
             verdict = judge(observed)
+            (self.out / "observed.json").write_text(json.dumps({
+                "created": observed.created, "final": {k: v.get("status") for k, v in observed.final.items()},
+                "pod_creations": observed.pod_creations, "pod_faults": sorted(observed.pod_faults),
+                "stuck": sorted(observed.stuck), "left_secrets": observed.left_secrets,
+                "left_pods": observed.left_pods}, indent=1, default=str))
             injected = Injected(runs=len(self.created), kills=self.kills, targeted_kills=self.targeted,
                                 apiserver_restarts=self.restarts, leader_pauses=self.pauses, pod_faults=self.pod_fault_count,
                                 node_losses=0, proxy_faults=self.proxy_faults)
@@ -287,6 +309,9 @@ class Driver:
             print(f"[chaos] audit log: {sum(len(u) for u in observed.pod_creations.values())} pod creates, "
                   f"{len(audit.secret_creations())} secret creates since {start.isoformat(timespec='seconds')}"
                   f"{'' if complete else ' (INCOMPLETE: the marker Secret is not in it)'}")
+            gone = sorted(set(self.bodies) - set(final["runs"]))
+            if gone:
+                print(f"[chaos] {len(gone)} ended runs deleted by their workflow's history limit: judged as last seen")
             for d in verdict.details():
                 print(f"[chaos] finding: {d}")
             if self.proxy.armed:

@@ -28,7 +28,7 @@ class Profile:
     apiserver_restarts: int
     pod_faults: int  # task pods deleted or evicted under a running attempt
     error_windows: int  # the proxy answers 429/5xx to a share of the operator's calls for a while
-    stalls: int  # the proxy holds the operator's calls longer than its call deadline
+    stalls: int  # the proxy holds the operator's calls longer than its call deadline (5 s) and Lease renewal (4 s)
     watch_cuts: int  # every open watch of the operator is cut
     replicas: int = 1  # operator processes (more than one: leader election)
     leader_pauses: int = 0  # the leader frozen (all its traffic held both ways) past its Lease
@@ -38,7 +38,7 @@ class Profile:
         return self.kills + self.targeted_kills
 
 
-FULL = Profile("full", runs=320, seconds=420, kills=20, targeted_kills=17, apiserver_restarts=2, pod_faults=60,
+FULL = Profile("full", runs=320, seconds=420, kills=24, targeted_kills=17, apiserver_restarts=2, pod_faults=70,
                error_windows=6, stalls=4, watch_cuts=6, replicas=2, leader_pauses=4)
 SHORT = Profile("short", runs=60, seconds=120, kills=4, targeted_kills=4, apiserver_restarts=1, pod_faults=8,
                 error_windows=2, stalls=1, watch_cuts=2)
@@ -79,7 +79,7 @@ def plan(seed: int, profile: Profile) -> list[Fault]:
                                         "seconds": rng.choice((5, 10, 20)),
                                         "after_applying": rng.random() < 0.5})
                for _ in range(profile.error_windows)]
-    faults += [Fault(when(), "stall", {"seconds": rng.choice((15, 25))}) for _ in range(profile.stalls)]
+    faults += [Fault(when(), "stall", {"seconds": rng.choice((8, 12))}) for _ in range(profile.stalls)]
     faults += [Fault(when(), "cut-watches") for _ in range(profile.watch_cuts)]
     faults += [Fault(when(), "leader-pause", {"seconds": rng.choice((12, 20))}) for _ in range(profile.leader_pauses)]
     return sorted(faults, key=lambda f: (f.at, f.kind))

@@ -54,7 +54,7 @@ def workflow_body(shape: Shape) -> dict[str, Any]:
     definition = f"{shape.name}:\n  schedule: None\n  max_active_runs: 20\n  tasks:\n{shape.definition}"
     return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Workflow", "metadata": {"name": shape.name},
             "spec": {"roleArn": f"arn:aws:iam::123456789012:role/chaos-{shape.name}", "triggerMode": "manual_only",
-                     "definition": definition}}
+                     "runHistoryLimit": 1000, "definition": definition}}
 
 
 def run_body(name: str, shape: str) -> dict[str, Any]:

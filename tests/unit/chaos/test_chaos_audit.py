@@ -52,3 +52,17 @@ def test_rotated_files_are_read_oldest_first_then_the_live_one(tmp_path: Path) -
         (tmp_path / name).write_text("")
     assert [p.name for p in audit_files(tmp_path / "audit.log")] == [
         "audit-2026-12-03T09-00-00.000.log", "audit-2026-12-03T09-10-00.000.log", "audit.log"]
+
+
+def test_only_what_follows_this_runs_marker_counts(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_text("\n".join([
+        event("create", "secrets", "marker", 201, at="2026-12-03T08:00:00.000000Z"),
+        event("create", "pods", "p-1", 201, uid="old", at="2026-12-03T08:00:01.000000Z"),  # an earlier run's
+        event("create", "secrets", "marker", 201, at="2026-12-03T09:00:00.000000Z"),
+        event("create", "pods", "p-1", 201, uid="new", at="2026-12-03T09:00:01.000000Z"),
+    ]) + "\n")
+    audit = Audit.read(audit_files(log), "ns")
+    this_run = audit.since_marker("marker")
+    assert this_run is not None and this_run.pod_creations() == {"p-1": ["new"]}
+    assert audit.since_marker("another-marker") is None
