@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -47,17 +48,21 @@ SYSTEMS = ("updraft", "argo", "argo_tuned", "argo_noop", "airflow", "airflow_tun
 
 @contextlib.contextmanager
 def cluster_lock(wait_s: float) -> Iterator[None]:
-    """The shared cluster lock, waited for at most wait_s seconds."""
+    """The shared cluster lock, waited for (in line with flock's other waiters) at most wait_s seconds."""
+
+    def give_up(signum: int, frame: object) -> None:
+        raise TimeoutError
+
     with LOCK.open("a") as f:
-        start = time.time()
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.time() - start > wait_s:
-                    raise SystemExit(f"peers: the cluster lock was not free within {wait_s:.0f} s")
-                time.sleep(0.5)
+        previous = signal.signal(signal.SIGALRM, give_up)
+        signal.alarm(max(int(wait_s), 1))
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX)
+        except TimeoutError:
+            raise SystemExit(f"peers: the cluster lock was not free within {wait_s:.0f} s") from None
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
         try:
             yield
         finally:
@@ -239,7 +244,7 @@ def main() -> None:
     hold_s = args.hold_s
     hold_until = time.time() + hold_s
     with one_hold:
-        for system in systems:
+        for n, system in enumerate(systems):
             if time.time() > deadline:
                 print(f"{system}: skipped, past --deadline-s", flush=True)
                 continue
@@ -248,7 +253,9 @@ def main() -> None:
             with own_hold:
                 if not args.one_hold:
                     hold_until = time.time() + hold_s
-                args.hold_s = max(min(hold_until, deadline) - time.time(), 30)
+                # one hold for several systems: each gets an equal share of what is left
+                share = len(systems) - n if args.one_hold else 1
+                args.hold_s = max((min(hold_until, deadline) - time.time()) / share, 30)
                 results[system] = run_system(system, shapes, args)
             merge(results, Path(args.out))
     doc = merge(results, Path(args.out))
