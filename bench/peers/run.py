@@ -125,6 +125,7 @@ async def series(system_obj: Any, namespace: str, shapes: list[Shape], runs: int
                           f"load {os.getloadavg()[0]:.1f}", flush=True)
                     await system_obj.forget(run)
                 out[shape.name] = figures.summarize(per_run, attempted)
+                out[shape.name]["per_run"] = [{k: round(v, 3) for k, v in r.items()} for r in per_run]
         finally:
             await watch.stop()
     return out
