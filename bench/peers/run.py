@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -47,17 +48,21 @@ SYSTEMS = ("updraft", "argo", "argo_tuned", "argo_noop", "airflow", "airflow_tun
 
 @contextlib.contextmanager
 def cluster_lock(wait_s: float) -> Iterator[None]:
-    """The shared cluster lock, waited for at most wait_s seconds."""
+    """The shared cluster lock, waited for (in line with flock's other waiters) at most wait_s seconds."""
+
+    def give_up(signum: int, frame: object) -> None:
+        raise TimeoutError
+
     with LOCK.open("a") as f:
-        start = time.time()
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.time() - start > wait_s:
-                    raise SystemExit(f"peers: the cluster lock was not free within {wait_s:.0f} s")
-                time.sleep(0.5)
+        previous = signal.signal(signal.SIGALRM, give_up)
+        signal.alarm(max(int(wait_s), 1))
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX)
+        except TimeoutError:
+            raise SystemExit(f"peers: the cluster lock was not free within {wait_s:.0f} s") from None
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
         try:
             yield
         finally:
@@ -87,7 +92,10 @@ def control_plane_pids(system: str, controller: Any) -> dict[str, list[int]]:
 
 
 async def series(system_obj: Any, namespace: str, shapes: list[Shape], runs: int, until: float,
-                 timeout_s: float) -> dict[str, Any]:
+                 timeout_s: float, hard_until: float) -> dict[str, Any]:
+    """Runs of each shape one after another. A run starts only while `until` (this system's share
+    of the hold) is ahead, keeping 20 s for each shape still to come; a started run may go on to
+    `hard_until` (the hold's end) or its own timeout_s, whichever is first."""
     from kubernetes_asyncio import client, config
 
     cfg = client.Configuration()
@@ -98,6 +106,7 @@ async def series(system_obj: Any, namespace: str, shapes: list[Shape], runs: int
         system_obj.custom = client.CustomObjectsApi(api)
         watch = PodWatch(core, namespace, system_obj.run_label)
         watch.start()
+        cut: dict[str, list[float]] = {}
         try:
             for n, shape in enumerate(shapes):
                 await system_obj.prepare(shape)
@@ -105,11 +114,14 @@ async def series(system_obj: Any, namespace: str, shapes: list[Shape], runs: int
                 attempted = 0
                 for i in range(runs):
                     # leave the shapes after this one at least one run each
-                    if i and time.time() + timeout_s / 4 * (len(shapes) - n) > until:
+                    if i and time.time() + 20 * (len(shapes) - n) > until:
                         print(f"  {shape.name}: time's up after {attempted} run(s)", flush=True)
                         break
                     run = f"{shape.name}-{i}-{int(time.time()) % 100000}"
-                    obs = await observe(system_obj, watch, shape, run, min(timeout_s, max(until - time.time(), 30)))
+                    allowed = min(timeout_s, max(hard_until - time.time(), 10))
+                    obs = await observe(system_obj, watch, shape, run, allowed)
+                    if obs.state == "timeout":
+                        cut.setdefault(shape.name, []).append(round(allowed, 1))
                     attempted += 1
                     figs = figures.run_figures(obs, shape.depth)
                     if figs:
@@ -120,6 +132,9 @@ async def series(system_obj: Any, namespace: str, shapes: list[Shape], runs: int
                           f"load {os.getloadavg()[0]:.1f}", flush=True)
                     await system_obj.forget(run)
                 out[shape.name] = figures.summarize(per_run, attempted)
+                out[shape.name]["per_run"] = [{k: round(v, 3) for k, v in r.items()} for r in per_run]
+                if shape.name in cut:
+                    out[shape.name]["timed_out_after_s"] = cut[shape.name]
         finally:
             await watch.stop()
     return out
@@ -155,7 +170,8 @@ def run_system(system: str, shapes: list[Shape], args: argparse.Namespace) -> di
     try:
         with controller as ctl:
             with procstats.Sampler(control_plane_pids(system, ctl), period=1.0) as sampler:
-                result = asyncio.run(series(system_obj, namespace, shapes, args.runs, until, args.timeout_s))
+                result = asyncio.run(series(system_obj, namespace, shapes, args.runs, until, args.timeout_s,
+                                            args.hold_end))
             result["control_plane"] = sampler.summary()
     finally:
         getattr(system_obj, "close", lambda: None)()
@@ -239,7 +255,7 @@ def main() -> None:
     hold_s = args.hold_s
     hold_until = time.time() + hold_s
     with one_hold:
-        for system in systems:
+        for n, system in enumerate(systems):
             if time.time() > deadline:
                 print(f"{system}: skipped, past --deadline-s", flush=True)
                 continue
@@ -248,7 +264,10 @@ def main() -> None:
             with own_hold:
                 if not args.one_hold:
                     hold_until = time.time() + hold_s
-                args.hold_s = max(min(hold_until, deadline) - time.time(), 30)
+                # one hold for several systems: each gets an equal share of what is left
+                share = len(systems) - n if args.one_hold else 1
+                args.hold_s = max((min(hold_until, deadline) - time.time()) / share, 30)
+                args.hold_end = min(hold_until, deadline)
                 results[system] = run_system(system, shapes, args)
             merge(results, Path(args.out))
     doc = merge(results, Path(args.out))
