@@ -259,7 +259,7 @@ class Driver:
         await config.load_kube_config(config_file=admin, client_configuration=cfg)
         async with client.ApiClient(cfg) as api:
             core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
-            await self.fresh_namespace(core)
+            await self.fresh_namespace(core, custom)
             start = datetime.now(timezone.utc)
             await core.create_namespaced_secret(NAMESPACE, {"metadata": {"name": MARKER}, "stringData": {"x": "1"}})
             self.proxy = FaultProxy(upstream=cfg.host, ca_file=cfg.ssl_ca_cert, on_kill=self.killed, log=self.note,
@@ -324,19 +324,46 @@ class Driver:
                 await self.remove_namespace(core, custom)
             return 0 if verdict.clean and complete else 1
 
-    async def fresh_namespace(self, core: Any) -> None:
+    async def fresh_namespace(self, core: Any, custom: Any) -> None:
         from kubernetes_asyncio import client
         for _ in range(120):
             try:
-                await core.read_namespace(NAMESPACE)
+                ns = await core.read_namespace(NAMESPACE)
             except client.ApiException as e:
                 if e.status == 404:
                     break
                 raise
+            # an earlier run's namespace, kept (--keep) or going: no operator is there to release
+            # its objects' finalizers, so the driver does
+            await self.drop_finalizers(custom)
+            if ns.metadata.deletion_timestamp is None:
+                await core.delete_namespace(NAMESPACE)
             await asyncio.sleep(1)
         else:
             raise SystemExit(f"chaos: namespace {NAMESPACE} is still terminating after 120 s")
         await core.create_namespace({"metadata": {"name": NAMESPACE}})
+        await self.purge(custom)
+
+    async def purge(self, custom: Any) -> None:
+        """Remove Updraft objects a namespace of the same name left in etcd: a namespace whose
+        deletion was forced keeps its custom objects, and they reappear when it is made again."""
+        from kubernetes_asyncio import client
+        await self.drop_finalizers(custom)
+        for plural in ("workflowruns", "workflows", "workflowversions"):
+            for obj in (await custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural))["items"]:
+                try:
+                    await custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural,
+                                                                 obj["metadata"]["name"])
+                except client.ApiException as e:
+                    if e.status != 404:
+                        raise
+        for _ in range(60):
+            left = [o for plural in ("workflowruns", "workflows", "workflowversions")
+                    for o in (await custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural))["items"]]
+            if not left:
+                return
+            await asyncio.sleep(1)
+        raise SystemExit(f"chaos: {len(left)} objects of an earlier run in {NAMESPACE} would not go")
 
     async def setup_workflows(self, custom: Any) -> None:
         for shape in SHAPES:
@@ -406,6 +433,10 @@ class Driver:
                 "secrets": sorted(s.metadata.name for s in secrets if s.metadata.name.endswith("-token"))}
 
     async def remove_namespace(self, core: Any, custom: Any) -> None:
+        await self.drop_finalizers(custom)
+        await core.delete_namespace(NAMESPACE)
+
+    async def drop_finalizers(self, custom: Any) -> None:
         from kubernetes_asyncio import client
         for plural in ("workflowruns", "workflows", "workflowversions"):
             for obj in (await custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural))["items"]:
@@ -416,7 +447,6 @@ class Driver:
                             {"metadata": {"finalizers": None}}, _content_type="application/merge-patch+json")
                     except client.ApiException:
                         pass
-        await core.delete_namespace(NAMESPACE)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
