@@ -314,8 +314,9 @@ GAP_PHASES = {
     "gap_from_exit": ("exit", "created"),  # < 0 when the successor starts while the runner exits
     "exit_to_terminal_seen": ("exit", "terminal"),  # the kubelet: PLEG relist + status write + watch
     "executed_to_report_seen": ("executed", "report_seen"),  # the runner's report through the task API
-    "executed_to_reporting": ("executed", "reporting"),  # the runner: termination message, log shipped
+    "executed_to_reporting": ("executed", "reporting"),  # the runner: its outcome to the termination message
     "reporting_to_reported": ("reporting", "reported"),  # the report's round trip, as the runner saw it
+    "reported_to_shipped": ("reported", "shipped"),  # the runner: the log's last lines to CloudWatch Logs
     "terminal_seen_to_created": ("terminal", "created"),  # the operator, woken by the terminal status
     "report_seen_to_created": ("report_seen", "created"),  # the operator, woken by the report
 }

@@ -56,10 +56,17 @@ async def _run_once(kube: Any, namespace: str, name: str, definition: str, **spe
         await asyncio.sleep(0.5)
     await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": f"{name}-1"},
                        "spec": {"workflowName": name}}, namespace)
+    return await _settled(kube, namespace, f"{name}-1", deadline)
+
+
+async def _settled(kube: Any, namespace: str, run: str, deadline: float) -> dict[str, Any]:
+    """The run's status once it is final and every task that ran says what became of its log: the
+    runner reports its outcome first and ships its log after, so `logStatus` comes a moment later."""
     status: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        status = (await kube.get("WorkflowRun", f"{name}-1", namespace)).get("status") or {}
-        if status.get("runState") in FINAL:
+        status = (await kube.get("WorkflowRun", run, namespace)).get("status") or {}
+        if status.get("runState") in FINAL and all(t.get("logStatus") for t in status.get("taskInstances") or []
+                                                   if t.get("startedAt")):
             break
         await asyncio.sleep(1)
     return status
@@ -110,8 +117,8 @@ async def test_a_tasks_log_outlives_its_pods_in_the_stream_get_task_instance_nam
         workflows = await kube.list("Workflow", None)
         mine = next(w for w in workflows if (w.get("status") or {}).get("arn") == arn)
         assert mine["status"]["logGroupName"] == group
-        cr = await kube.get("WorkflowRun", run_id, mine["metadata"]["namespace"])
-        assert cr["status"]["taskInstances"][0]["logStatus"] == "SHIPPED", cr["status"]
+        settled = await _settled(kube, mine["metadata"]["namespace"], run_id, time.monotonic() + 60)
+        assert settled["taskInstances"][0]["logStatus"] == "SHIPPED", settled
 
         # after the run's pods are gone (the cleanup delay), the stream holds the task's lines
         while time.monotonic() < deadline + 120:

@@ -22,7 +22,7 @@ makes the failure final, as Airflow does for AirflowFailException and a sensor's
 
 The early report
 ----------------
-Right after writing its termination message (its last word: the log shipped, if it is), the
+Right after writing its outcome to its termination message, and before it ships its log, the
 runner sends the same object to the task API (POST .../report, authenticated by the attempt's
 token), which writes it once on the pod as the annotation `updraft.dev/report`
 (taskapi/reports.py). The pod's watch event wakes the run at once, so successors start without
@@ -37,7 +37,9 @@ when it is lost (the task API unreachable, the runner killed first), the termina
 says the same a moment later; when it is sent twice, the task API keeps the first and accepts an
 identical second one. Only the pod's own attempt can report (the token is bound to the run
 object, task, attempt and pod), only while it is its task's current pod and the run is not
-finished.
+finished. The report has no `logs`: the runner then ships its log (half a second and more: the
+logs client is made then) and writes the termination message again with `logs`, which the engine
+reads once the pod has ended (engine/logfate.py); successors do not wait for it.
 
 Infrastructure failure
 ----------------------

@@ -52,9 +52,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from updraft.definition.model import Task, TaskGraph
-from updraft.engine import triggers
+from updraft.engine import logfate, triggers
 from updraft.engine.model import EngineSettings, ObservedPod, Outcome, RunStatus, RunView, TaskInstance
-from updraft.model.states import LogStatus, RunState, TaskState
+from updraft.model.states import RunState, TaskState
 from updraft.engine.outcome import DONE, INFRA, PENDING, RUNNING, classify_pod
 from updraft.engine.retry import retry_delay
 from updraft.model.names import pod_name
@@ -214,6 +214,7 @@ def reconcile(run: RunView, graph: TaskGraph | None, pods: Sequence[ObservedPod]
 
     _adopt(s, graph)
     _observe(s, graph)
+    _settle_logs(s)
     _schedule(s, graph)
     _finish_if_complete(s, graph)
     if s.status.run_state in RunState.FINAL:
@@ -290,7 +291,7 @@ def _observe(s: _Step, graph: TaskGraph) -> None:
             _lost(s, task, ti, result.reason or "infrastructure failure")
         else:
             assert result.kind == DONE and result.outcome is not None
-            _apply_outcome(s, task, ti, result.outcome, pod.finished_at or s.now, pod.started_at)
+            _apply_outcome(s, task, ti, result.outcome, pod.finished_at or s.now, pod.started_at, pod)
 
 
 def _enforce_pending(s: _Step, task: Task, ti: TaskInstance, pod: ObservedPod) -> None:
@@ -358,14 +359,9 @@ def _infra(s: _Step, ti: TaskInstance, reason: str) -> None:
 
 
 def _apply_outcome(s: _Step, task: Task, ti: TaskInstance, outcome: Outcome, ended: datetime,
-                   started: datetime | None) -> None:
+                   started: datetime | None, pod: ObservedPod | None = None) -> None:
     started_at = ti.started_at or started
-    if outcome.log_status is not None:
-        ti = replace(ti, log_status=outcome.log_status, log_reason=outcome.log_reason)
-    elif s.settings.ship_logs and started is not None:  # the pod ran and ended without its report: killed
-        ti = replace(ti, log_status=LogStatus.INCOMPLETE,
-                     log_reason="the attempt ended without the runner's report (killed?): the stream holds "
-                                "what was sent until then")
+    ti = logfate.fate(ti, outcome, pod, shipping=s.settings.ship_logs, ran=started is not None)
     if outcome.state == "success":
         s.set_task(ti, status=TaskState.SUCCESS, ended_at=ended, started_at=started_at)
     elif outcome.state == "skipped":
@@ -385,6 +381,20 @@ def _apply_outcome(s: _Step, task: Task, ti: TaskInstance, outcome: Outcome, end
         else:
             final = TaskState.TIMEOUT if outcome.state == "timeout" else TaskState.FAILED
             s.set_task(ti, status=final, ended_at=ended, started_at=started_at, error=error)
+
+
+def _settle_logs(s: _Step, cleaning: bool = False) -> None:
+    """The log's fate of attempts that ended on their runner's early report, once their pod's
+    termination message says it (engine/logfate.py)."""
+    if not s.settings.ship_logs:
+        return
+    for ti in list(s.status.tasks.values()):
+        pod = s.by_name.get(ti.pod_name or "")
+        if ti.log_status is not None or ti.status in TaskState.ACTIVE or pod is None or pod.reported is None:
+            continue
+        settled = logfate.fate(ti, pod.reported, pod, shipping=True, ran=True, cleaning=cleaning)
+        if settled.log_status is not None:
+            s.set_task(ti, log_status=settled.log_status, log_reason=settled.log_reason)
 
 
 def _schedule(s: _Step, graph: TaskGraph) -> None:
@@ -431,7 +441,7 @@ def _stop(s: _Step, graph: TaskGraph) -> Decision:
         pod = s.by_name.get(ti.pod_name) if ti.pod_name and ti.status in TaskState.ACTIVE else None
         result = classify_pod(pod) if pod is not None else None
         if pod is not None and result is not None and result.kind == DONE and result.outcome is not None:
-            _apply_outcome(s, graph.tasks[tid], ti, result.outcome, pod.finished_at or s.now, pod.started_at)
+            _apply_outcome(s, graph.tasks[tid], ti, result.outcome, pod.finished_at or s.now, pod.started_at, pod)
     for ti in list(s.status.tasks.values()):
         if ti.status not in TaskState.FINAL:
             s.set_task(ti, status=TaskState.CANCELLED, ended_at=ti.ended_at or s.now, next_attempt_at=None)
@@ -448,6 +458,7 @@ def _stop(s: _Step, graph: TaskGraph) -> Decision:
 def _finished(s: _Step) -> Decision:
     """A finished run keeps its pods (and their logs) for `cleanup_delay`, then deletes them."""
     completed = s.status.completed_on or s.now
+    _settle_logs(s)
     _sweep(s)
     remaining = [p for p in s.pods if not p.deleted]
     if not remaining:
@@ -458,6 +469,7 @@ def _finished(s: _Step) -> Decision:
     due = completed + delay
     if s.now < due:
         return s.decision(requeue_at=due)
+    _settle_logs(s, cleaning=True)  # the record before the act: the pods go now
     for ti in s.status.tasks.values():  # a token whose delete was lost in a crash
         if ti.pod_name:
             s.delete_token(ti.pod_name)

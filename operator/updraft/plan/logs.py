@@ -69,7 +69,8 @@ def choose_log_source(*, backend: str, task_status: str | None, latest_attempt: 
             return LogSource(CLOUDWATCH, "the attempt is running and its pod is not readable: what it shipped so far")
         if log_status == LogStatus.SHIPPED:
             return LogSource(CLOUDWATCH, f"CloudWatch Logs ({group}): every line was shipped", True)
-        why = log_reason or ("the attempt left no shipping report" if log_status is None else log_status)
+        why = log_reason or ("its pod has not yet said what became of it: the runner ships its log after "
+                             "reporting its outcome" if log_status is None else log_status)
         if pod_exists:
             return LogSource(POD, f"CloudWatch Logs holds only part of this log ({why}): its pod's log, kept "
                                   "until the pod is deleted", True)

@@ -104,16 +104,16 @@ def main() -> int:
     finally:
         setup.restore()
     _report(doc)  # the outcome first: a kill while the log is flushed cannot lose it
+    if reporter is not None:  # then to the operator, so that successors start while the log ships
+        _report_to_operator(reporter, doc, log)
     if shipper is not None:
         shipped = shipper.close(FLUSH_TIMEOUT_S)
+        timing.mark("shipped")
         setup.handler.ship = None
-        doc = {**doc, "logs": shipped.to_report()}
-        _report(doc)
+        _report({**doc, "logs": shipped.to_report()})
         if shipped.status != LogStatus.SHIPPED:
             log.warning("the log was not fully shipped to CloudWatch Logs (%s, %s lines sent, %s lost): %s",
                         shipped.status, shipped.sent, shipped.dropped, shipped.reason)
-    if reporter is not None:
-        _report_to_operator(reporter, doc, log)
     log.info("%s", timing.line())
     return code
 
@@ -139,8 +139,10 @@ def _reporter(env: Mapping[str, str]) -> TaskApiClient | None:
 def _report_to_operator(client: TaskApiClient, doc: Mapping[str, object], log: logging.Logger) -> None:
     """The outcome, once more, to the operator's task API (engine/outcome.py, "The early report"):
     it records it on this pod and starts the downstream tasks without waiting for the kubelet to
-    notice this exit. Last, after the termination message is final (the log shipped): the report
-    must say exactly what the termination message says."""
+    notice this exit. Right after the termination message holds the outcome and before the log is
+    shipped (half a second or more: the logs client is made then): the report says what the
+    termination message says but for its `logs`, which the operator reads from the termination
+    message once the pod has ended."""
     timing.mark("reporting")
     try:
         why_not = client.report(doc)

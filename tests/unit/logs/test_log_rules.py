@@ -63,6 +63,8 @@ CW = dict(backend=LogBackend.CLOUDWATCH, group="/g/")
      NONE, "pod is gone"),
     (dict(task_status="FAILED", latest_attempt=3, attempt=1, log_status=LogStatus.SHIPPED, pod_exists=False, **CW),
      CLOUDWATCH, "earlier attempt"),
+    (dict(task_status="SUCCESS", latest_attempt=1, attempt=1, log_status=None, pod_exists=True, **CW),
+     POD, "ships its log after reporting its outcome"),
     (dict(task_status="SUCCESS", latest_attempt=1, attempt=1, log_status=None, pod_exists=True,
           backend=LogBackend.NONE, group=None), POD, "logs.backend: none"),
     (dict(task_status="SUCCESS", latest_attempt=1, attempt=1, log_status=None, pod_exists=False,

@@ -161,3 +161,37 @@ def test_a_warm_connection_that_could_not_open_is_not_waited_for_twice() -> None
     c.warm(timeout=1)
     why = c.report({"state": "success"}, timeout=1)
     assert why is not None and "unreachable" in why
+
+
+@pytest.mark.airflow
+def test_the_runner_reports_before_it_ships_its_log(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Successors start while the log ships (making the logs client alone costs half a second):
+    the report is posted before the shipper is closed, without `logs`; the termination message
+    then says what became of the log."""
+    from updraft.model.states import LogStatus
+    from updraft.runner import main as runner_main
+    from updraft.runner.shipper import ShipReport
+
+    reports_when_closed: list[int] = []
+
+    class Shipper:  # records when it is closed; the real one is tested against moto in tests/unit/logs
+        def add(self, message: str, at_ms: int | None = None) -> None:
+            pass
+
+        def close(self, timeout: float = 10.0) -> ShipReport:
+            reports_when_closed.append(sum(1 for path, _ in Scripted.posted if path.endswith("/report")))
+            return ShipReport(LogStatus.SHIPPED, 5, 0)
+
+    log = tmp_path / "termination-log"
+    monkeypatch.setattr(runner_main, "TERMINATION_LOG", str(log))
+    monkeypatch.setattr(runner_main, "_start_shipper", lambda env: Shipper())
+    definition = {"d": {"tasks": {"t": {"operator": "airflow.providers.standard.operators.empty.EmptyOperator"}}}}
+    for k, v in {"UPDRAFT_WORKFLOW": "wf", "UPDRAFT_RUN": "run-1", "UPDRAFT_TASK_ID": "t", "UPDRAFT_ATTEMPT": "1",
+                 "UPDRAFT_LOGICAL_DATE": "2026-03-01T00:00:00Z", "UPDRAFT_DEFINITION": json.dumps(definition),
+                 "UPDRAFT_NAMESPACE": "ns", "UPDRAFT_TASK_API_URL": server, "UPDRAFT_TASK_TOKEN": "tok"}.items():
+        monkeypatch.setenv(k, v)
+    assert runner_main.main() == 0
+    assert reports_when_closed == [1]
+    reports = [json.loads(body) for path, body in Scripted.posted if path.endswith("/report")]
+    assert reports == [{"state": "success"}]
+    assert json.loads(log.read_text()) == {"state": "success", "logs": {"status": "SHIPPED", "sent": 5, "dropped": 0}}
