@@ -320,10 +320,10 @@ class Service:
         version_id = p.get("WorkflowVersion")
         if version_id:
             await self._version(workflow, version_id)
-        elif not (view := Workflow.from_body(workflow)).latest_version:
-            reason = view.invalid_reason
-            raise errors.conflict(errors.WORKFLOW, arn, "The workflow has no valid version to run yet"
-                                  + (f": {reason}" if reason else "; try again in a few seconds."))
+        elif not (view := Workflow.from_body(workflow)).latest_version and view.invalid_reason:
+            raise errors.conflict(errors.WORKFLOW, arn, f"The workflow has no valid version to run: {view.invalid_reason}")
+        # a workflow whose version the operator has not recorded yet (CreateWorkflow returned before
+        # it did) gets the run all the same: the run starts on the latest version once it is recorded
         token = p.get("ClientToken") or str(uuid.uuid4())
         digest = request_digest(p)
         name = names.manual_run_name(workflow["metadata"]["name"], f"{workflow['metadata']['uid']}/{token}")
