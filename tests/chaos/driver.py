@@ -66,6 +66,7 @@ class Driver:
         self.faulted_tasks: dict[tuple[str, str], int] = {}  # (run, task) -> pod faults so far
         self.kills = self.targeted = self.restarts = self.pod_fault_count = self.proxy_faults = self.pauses = 0
         self.node_losses = 0
+        self.lost_nodes: set[str] = set()  # nodes a node loss works on: no pod faults on their pods
         self.leader = 0 if profile.replicas == 1 else -1  # the replica holding the Lease (-1: none known)
         self.exits: list[str] = []
         self.replicas: list[Replica] = []
@@ -152,6 +153,7 @@ class Driver:
             self.note(f"pod fault skipped: listing pods failed: {type(e).__name__}")
             return
         candidates = [p for p in pods if not p.metadata.deletion_timestamp
+                      and p.spec.node_name not in self.lost_nodes  # a node loss's pods are its own
                       and self.faulted_tasks.get((p.metadata.labels.get("updraft.dev/run"),
                                                   p.metadata.labels.get("updraft.dev/task")), 0) < MAX_FAULTS_PER_TASK]
         if not candidates:
@@ -175,11 +177,14 @@ class Driver:
         self.note(f"pod fault: {how} {name}")
 
     async def node_loss(self, core: Any, node: str, down_s: float) -> None:
+        self.lost_nodes.add(node)
         try:
             lost = await lose_node(core, NAMESPACE, node, down_s, self.note)
         except Exception as e:  # the suite goes on; the timeline says why this fault is missing
             self.note(f"node loss of {node} broke off: {type(e).__name__}: {e}")
             return
+        finally:
+            self.lost_nodes.discard(node)
         if lost is None:
             return
         self.node_losses += 1

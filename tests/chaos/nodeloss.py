@@ -22,10 +22,11 @@ import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 KWOK_SH = pathlib.Path(__file__).resolve().parents[2] / "hack" / "cluster" / "kwok.sh"
-WAIT_FOR_PODS_S = 30  # how long to wait for a task pod to run on the node before deleting it anyway
+WAIT_FOR_PODS_S = 30  # how long to wait for task pods to run on the node before deleting it anyway
+WANT_PODS = 2  # deleted at once when this many attempts that would end by themselves run on it
 GONE_WITHIN_S = 150  # re-registered after this even if the pod GC left pods behind
 
 
@@ -33,6 +34,14 @@ def unfinished(pod: Mapping[str, Any]) -> bool:
     """A pod that has not ended and is not being deleted: losing its node loses its attempt."""
     return (not (pod.get("metadata") or {}).get("deletionTimestamp")
             and ((pod.get("status") or {}).get("phase") or "Pending") in ("Pending", "Running"))
+
+
+def would_end(pods: Sequence[Mapping[str, Any]]) -> int:
+    """Unfinished task pods whose attempt ends by itself: every one but chaos_hang's (which the
+    operator ends at its timeout anyway), so losing them can only be made good by a relaunch."""
+    labels = [(p.get("metadata") or {}).get("labels") or {} for p in pods]
+    return sum(1 for p, lab in zip(pods, labels)
+               if unfinished(p) and "updraft.dev/run" in lab and lab.get("updraft.dev/task") != "chaos_hang")
 
 
 def fate(pod: Mapping[str, Any]) -> str:
@@ -93,7 +102,8 @@ class LostPods:
 async def lose_node(core: Any, namespace: str, node: str, down_s: float,
                     note: Callable[[str], None]) -> LostPods | None:
     """Delete `node` while task pods of `namespace` run on it, follow its pods until the pod GC
-    removed them, keep it away at least `down_s`, then register it again (kwok.sh up). None when
+    removed them, keep it away at least `down_s`, then register it again (kwok.sh up). It waits up
+to WAIT_FOR_PODS_S for WANT_PODS attempts that would end by themselves to run on it. None when
     the node could not be deleted (not registered, or the apiserver refused for 30 s)."""
     from kubernetes_asyncio import watch
 
@@ -112,8 +122,8 @@ async def lose_node(core: Any, namespace: str, node: str, down_s: float,
 
     deadline = time.monotonic() + WAIT_FOR_PODS_S
     pods, rv = await listing()
-    while not any(unfinished(p) for p in pods) and time.monotonic() < deadline:
-        await asyncio.sleep(1)
+    while would_end(pods) < WANT_PODS and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
         pods, rv = await listing()
     for p in pods:
         lost.see("LISTED", p)

@@ -3,7 +3,7 @@ from the watch events of the pods bound to it."""
 
 from typing import Any
 
-from nodeloss import LostPods, fate, unfinished
+from nodeloss import LostPods, fate, unfinished, would_end
 
 
 def pod(name: str, phase: str = "Running", task: str = "ok_a", deleting: bool = False,
@@ -64,3 +64,10 @@ def test_pods_of_other_things_than_task_attempts_are_ignored() -> None:
     lost.see("LISTED", {"metadata": {"name": "daemon", "labels": {}}, "status": {"phase": "Running"}})
     assert lost.pods == [] and lost.all_gone
     assert lost.describe() == "0 pods on kwok-node-1 deleted: none"
+
+
+def test_the_node_goes_when_attempts_that_would_end_by_themselves_run_on_it() -> None:
+    assert would_end([pod("a"), pod("b", "Pending"), pod("c", "Succeeded"), pod("d", deleting=True)]) == 2
+    # a hanging task's pod ends at its timeout whatever the node does: it does not count
+    assert would_end([pod("h", task="chaos_hang"), pod("s", task="chaos_slow")]) == 1
+    assert would_end([{"metadata": {"name": "daemon"}, "status": {"phase": "Running"}}]) == 0
