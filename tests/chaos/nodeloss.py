@@ -103,7 +103,7 @@ async def lose_node(core: Any, namespace: str, node: str, down_s: float,
                     note: Callable[[str], None]) -> LostPods | None:
     """Delete `node` while task pods of `namespace` run on it, follow its pods until the pod GC
     removed them, keep it away at least `down_s`, then register it again (kwok.sh up). It waits up
-to WAIT_FOR_PODS_S for WANT_PODS attempts that would end by themselves to run on it. None when
+    to WAIT_FOR_PODS_S for WANT_PODS attempts that would end by themselves to run on it. None when
     the node could not be deleted (not registered, or the apiserver refused for 30 s)."""
     from kubernetes_asyncio import watch
 
@@ -111,7 +111,7 @@ to WAIT_FOR_PODS_S for WANT_PODS attempts that would end by themselves to run on
     selector = f"spec.nodeName={node}"
 
     async def listing() -> tuple[list[dict[str, Any]], str]:
-        for attempt in range(30):  # the apiserver may be restarting (another fault)
+        for _ in range(30):  # the apiserver may be restarting (another fault)
             try:
                 page = await core.list_namespaced_pod(namespace, field_selector=selector)
                 return ([core.api_client.sanitize_for_serialization(p) for p in page.items],
@@ -127,7 +127,7 @@ to WAIT_FOR_PODS_S for WANT_PODS attempts that would end by themselves to run on
         pods, rv = await listing()
     for p in pods:
         lost.see("LISTED", p)
-    for attempt in range(30):
+    for _ in range(30):
         try:
             await core.delete_node(node)
             break
