@@ -58,10 +58,10 @@ chaos: cluster-up ## the fault suite's tier 2 on KWOK pods (issue 15): >=300 run
 bench-peers: cluster-up images ## Updraft beside Argo Workflows, real pods (builds Argo once: slow cold) -> bench/out/peers.json; ARGS=--runs 3
 	@$(PY) bench/peers/run.py $(ARGS)
 
-kwok-up: ## a fake node (kwok-node-0) whose task pods KWOK simulates; kwok built from the Go module proxy
+kwok-up: ## two fake nodes (kwok-node-0, kwok-node-1) whose task pods KWOK simulates; kwok built from the Go module proxy
 	@bash $(CLUSTER)/kwok.sh up
 
-kwok-down: ## remove the fake node and stop KWOK
+kwok-down: ## remove the fake nodes and stop KWOK
 	@bash $(CLUSTER)/kwok.sh down
 
 helm-check: ## helm lint and helm template over the chart's value scenarios

@@ -5,9 +5,9 @@
                                                     # (figures to _out/capacity-smoke.json)
     .venv/bin/python bench/capacity.py --drain-runs 1000 --rate 600 --duration 120
 
-On the local cluster (hack/cluster), with KWOK's fake node (hack/cluster/kwok.sh up), it installs
+On the local cluster (hack/cluster), with KWOK's fake nodes (hack/cluster/kwok.sh up), it installs
 an Updraft release of its own (the chart, namespaced: rbac.scope=namespaced, in its own
-namespaces, task pods placed on the fake node with runner.nodeSelector/runner.tolerations) and
+namespaces, task pods placed on the fake nodes with runner.nodeSelector/runner.tolerations) and
 drives it through the Kubernetes API (parallel creates from one asyncio client, not kubectl):
 
 - sustained: single-task EmptyOperator runs created at --rate per minute for --duration seconds;
@@ -22,12 +22,12 @@ drives it through the Kubernetes API (parallel creates from one asyncio client, 
 - the operator's RSS and CPU, sampled from its /metrics (through the apiserver's pod proxy) or,
   failing that, /proc of its container's process on this host.
 
-Pods on the fake node are not real: kwok marks them Running at once and Succeeded after
-KWOK_TASK_MS (1000 ms) with the runner's success report, so this measures the control plane only
-(the operator, the apiserver, etcd, the scheduler). The cluster-wide Updraft operator, if one is
-installed, watches every namespace; it is scaled to 0 while the benchmark runs (as the namespaced
-e2e test does) and scaled back afterwards. Results are merged into bench/out/bench.json (other
-keys are kept) and printed as a table.
+Pods on the fake nodes (kwok-node-0, kwok-node-1) are not real: kwok marks them Running at once
+and Succeeded after KWOK_TASK_MS (1000 ms) with the runner's success report, so this measures the
+control plane only (the operator, the apiserver, etcd, the scheduler). The cluster-wide Updraft
+operator, if one is installed, watches every namespace; it is scaled to 0 while the benchmark runs
+(as the namespaced e2e test does) and scaled back afterwards. Results are merged into
+bench/out/bench.json (other keys are kept) and printed as a table.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class Bench:
         self.sem = asyncio.Semaphore(args.parallel)
 
     async def placement(self) -> dict[str, int]:
-        """Where the task pods are: all on the fake node, or the figures are not what they claim."""
+        """Where the task pods are: all on the fake nodes, or the figures are not what they claim."""
         nodes: dict[str, int] = {}
         cont = None
         while True:
@@ -378,9 +378,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     for label, value, note in rows:
         print(f"  {label:<40} {value:>12}   {note}")
     for name, r in (("sustained", s), ("drain", d)):
-        off = {n: c for n, c in (r.get("task_pods_by_node") or {}).items() if n != "kwok-node-0"}
+        off = {n: c for n, c in (r.get("task_pods_by_node") or {}).items() if not n.startswith("kwok-node-")}
         if off:
-            print(f"  WARNING ({name}): task pods not on the KWOK node: {off} (runner.nodeSelector ignored?)")
+            print(f"  WARNING ({name}): task pods not on the KWOK nodes: {off} (runner.nodeSelector ignored?)")
         if r.get("error_count"):
             print(f"  client-side errors ({name}): {r['error_count']} (first: {r['errors'][:3]})")
     keys: dict[str, Any] = {}  # a phase not run leaves its keys as they were

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Simulated task pods on the local cluster: KWOK as a host process plus one fake Node.
+# Simulated task pods on the local cluster: KWOK as a host process plus two fake Nodes.
 #
-#   hack/cluster/kwok.sh up       start kwok (building it if needed) and register kwok-node-0
-#   hack/cluster/kwok.sh down     remove kwok-node-0 (its pods go with it) and stop kwok
-#   hack/cluster/kwok.sh status   whether kwok runs, the node's Ready condition, pods on it
+#   hack/cluster/kwok.sh up       start kwok (building it if needed) and register kwok-node-0 and
+#                                 kwok-node-1 (again, if one was deleted: the fault suite's node loss)
+#   hack/cluster/kwok.sh down     remove both fake nodes (their pods go with them) and stop kwok
+#   hack/cluster/kwok.sh status   whether kwok runs, each node's Ready condition, pods on it
 #
-# Both up and down are idempotent. The fake node carries the label type=kwok and the taint
-# kwok.x-k8s.io/node=fake:NoSchedule, so only pods that ask for it land there (Updraft: chart
-# values runner.nodeSelector {type: kwok} and runner.tolerations for that taint); the real node
-# is left alone and everybody else's pods keep running on it.
+# Both up and down are idempotent. The fake nodes carry the label type=kwok, the annotation
+# kwok.x-k8s.io/node=fake (what this kwok manages) and the taint kwok.x-k8s.io/node=fake:NoSchedule,
+# so only pods that ask for them land there (Updraft: chart values runner.nodeSelector
+# {type: kwok} and runner.tolerations for that taint), spread over both by the scheduler; the real
+# node is left alone and everybody else's pods keep running on it. One kwok process manages both;
+# they share one InternalIP (KWOK_NODE_IP: nothing connects to a fake node), pod IPs are unique.
 #
 # What kwok does to pods on the fake node (the Stage documents written below):
 #   pod-ready      Pending -> Running/Ready at once, with a pod IP from KWOK_POD_CIDR;
@@ -20,7 +23,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-NODE=kwok-node-0
+NODES=(kwok-node-0 kwok-node-1)
 KWOK_TASK_MS=${KWOK_TASK_MS:-1000}
 KWOK_POD_CIDR=${KWOK_POD_CIDR:-10.245.0.0/16}   # outside POD_CIDR and SERVICE_CIDR
 KWOK_NODE_IP=${KWOK_NODE_IP:-10.245.255.254}
@@ -94,7 +97,7 @@ kind: KwokConfiguration
 options:
   cidr: $KWOK_POD_CIDR
   nodeIP: $KWOK_NODE_IP
-  manageSingleNode: $NODE
+  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake
   nodeLeaseDurationSeconds: 40
   nodeLeaseParallelism: 4
   nodePlayStageParallelism: 4
@@ -118,7 +121,7 @@ spec:
       {{ end }}
       addresses:
       - {type: InternalIP, address: {{ NodeIP | Quote }}}
-      - {type: Hostname, address: $NODE}
+      - {type: Hostname, address: {{ .metadata.name | Quote }}}
       allocatable: {cpu: "1000", memory: 4Ti, pods: "100000"}
       capacity: {cpu: "1000", memory: 4Ti, pods: "100000"}
       nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: kwok-$KWOK_VERSION, kubeProxyVersion: kwok-$KWOK_VERSION, containerRuntimeVersion: kwok-$KWOK_VERSION, kernelVersion: "", osImage: "", machineID: "", systemUUID: "", bootID: ""}
@@ -197,21 +200,27 @@ spec:
 EOF
 }
 
+# node_manifest NAME: a fake node of this kwok (the annotation is what it manages).
 node_manifest() {
   cat <<EOF
 apiVersion: v1
 kind: Node
 metadata:
-  name: $NODE
+  name: $1
   annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
-  labels: {type: kwok, kubernetes.io/hostname: $NODE, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+  labels: {type: kwok, kubernetes.io/hostname: $1, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
 spec:
   taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]
 EOF
 }
 
 node_ready() {
-  [ "$(kubectl_admin get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+  [ "$(kubectl_admin get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+all_ready() {
+  local node
+  for node in "${NODES[@]}"; do node_ready "$node" || return 1; done
 }
 
 stop_kwok() {
@@ -225,7 +234,7 @@ stop_kwok() {
 
 up() {
   need_cluster
-  local kwok
+  local kwok node
   kwok=$(bash "$here/build-kwok.sh" | tail -1)
   mkdir -p "$CONF" "$RUN" "$LOGS"
   local before; before=$(cat "$KWOK_CONF" 2>/dev/null || true)
@@ -233,32 +242,38 @@ up() {
   # a changed configuration (another KWOK_TASK_MS, say) needs a fresh process
   if pid_alive kwok && [ "$before" != "$(cat "$KWOK_CONF")" ]; then log "kwok configuration changed: restarting"; stop_kwok; fi
   start kwok "$kwok" --kubeconfig "$KUBECONFIG_ADMIN" --config "$KWOK_CONF"
-  node_manifest | kubectl_admin apply -f - >/dev/null
-  wait_for "kwok to mark $NODE Ready (log: $LOGS/kwok.log)" 60 node_ready
+  for node in "${NODES[@]}"; do node_manifest "$node" | kubectl_admin apply -f - >/dev/null; done
+  wait_for "kwok to mark ${NODES[*]} Ready (log: $LOGS/kwok.log)" 60 all_ready
   pid_alive kwok || die "kwok exited; see $LOGS/kwok.log"
-  log "kwok runs (pid $(cat "$RUN/kwok.pid")); $NODE is Ready"
+  log "kwok runs (pid $(cat "$RUN/kwok.pid")); ${NODES[*]} Ready"
 }
 
 down() {
+  local node
   if [ -f "$KUBECONFIG_ADMIN" ] && kubectl_admin get --raw /readyz >/dev/null 2>&1; then
-    # Pods bound to the node go first, while kwok still runs to finish their deletion.
-    kubectl_admin delete pods -A --field-selector "spec.nodeName=$NODE" --wait=false >/dev/null 2>&1 || true
-    kubectl_admin delete node "$NODE" --ignore-not-found >/dev/null
-    kubectl_admin -n kube-node-lease delete lease "$NODE" --ignore-not-found >/dev/null
+    for node in "${NODES[@]}"; do
+      # Pods bound to the node go first, while kwok still runs to finish their deletion.
+      kubectl_admin delete pods -A --field-selector "spec.nodeName=$node" --wait=false >/dev/null 2>&1 || true
+      kubectl_admin delete node "$node" --ignore-not-found >/dev/null
+      kubectl_admin -n kube-node-lease delete lease "$node" --ignore-not-found >/dev/null
+    done
   fi
   stop_kwok
-  log "kwok stopped; $NODE removed"
+  log "kwok stopped; ${NODES[*]} removed"
 }
 
 status() {
+  local node
   if pid_alive kwok; then echo "kwok: running (pid $(cat "$RUN/kwok.pid"), log $LOGS/kwok.log)"; else echo "kwok: stopped"; fi
-  if [ -f "$KUBECONFIG_ADMIN" ] && kubectl_admin get node "$NODE" >/dev/null 2>&1; then
-    echo "$NODE: Ready=$(kubectl_admin get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
-    echo "pods on $NODE: $(kubectl_admin get pods -A --field-selector "spec.nodeName=$NODE" --no-headers 2>/dev/null | wc -l)"
-  else
-    echo "$NODE: absent"
-  fi
-  pid_alive kwok && node_ready
+  for node in "${NODES[@]}"; do
+    if [ -f "$KUBECONFIG_ADMIN" ] && kubectl_admin get node "$node" >/dev/null 2>&1; then
+      echo "$node: Ready=$(kubectl_admin get node "$node" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
+      echo "pods on $node: $(kubectl_admin get pods -A --field-selector "spec.nodeName=$node" --no-headers 2>/dev/null | wc -l)"
+    else
+      echo "$node: absent"
+    fi
+  done
+  pid_alive kwok && all_ready
 }
 
 case "${1:-}" in

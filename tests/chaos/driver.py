@@ -8,7 +8,8 @@ proxy, on KWOK-simulated pods of the local cluster; seeded and replayable.
 It makes a namespace of its own, the chart-RBAC ServiceAccount, the suite's workflows
 (workflows.py), then creates the profile's runs evenly over its window while it injects the seed's
 faults (schedule.py): operator SIGKILLs (random, and targeted right after a chosen write through
-the proxy), proxy errors, stalls and watch cuts, API server restarts, pod deletes and evictions.
+the proxy), proxy errors, stalls and watch cuts, API server restarts, pod deletes and evictions,
+and (full profile, or --node-losses) the loss of the fake node kwok-node-1 (nodeloss.py).
 Then it waits for every run to end and the clean-up to pass, reads the API server's audit log,
 and prints the timeline, the findings and ONE summary line (judge.py). Exit status 0 only when
 every count is 0 and the audit log covers the whole run. The cluster-wide Updraft operator, if
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import pathlib
@@ -35,6 +37,8 @@ sys.path[:0] = [str(HERE), str(TOP / "operator"), str(TOP / "bench")]
 from audit import Audit, audit_files  # noqa: E402
 from capacity_cluster import kubeconfig, kubectl, pause_cluster_wide_operators, restore_operators  # noqa: E402
 from judge import Injected, Observed, judge, summary_line  # noqa: E402
+from namespace import fresh_namespace, remove_namespace  # noqa: E402
+from nodeloss import lose_node  # noqa: E402
 from proxy import FaultProxy  # noqa: E402
 from replica import Replica, proxied_kubeconfig, remove_rbac  # noqa: E402
 from schedule import PROFILES, Fault, Profile, plan  # noqa: E402
@@ -61,6 +65,8 @@ class Driver:
         self.pod_faults: set[str] = set()
         self.faulted_tasks: dict[tuple[str, str], int] = {}  # (run, task) -> pod faults so far
         self.kills = self.targeted = self.restarts = self.pod_fault_count = self.proxy_faults = self.pauses = 0
+        self.node_losses = 0
+        self.lost_nodes: set[str] = set()  # nodes a node loss works on: no pod faults on their pods
         self.leader = 0 if profile.replicas == 1 else -1  # the replica holding the Lease (-1: none known)
         self.exits: list[str] = []
         self.replicas: list[Replica] = []
@@ -122,6 +128,8 @@ class Driver:
                 self.note(f"apiserver restart FAILED: {proc.stderr.strip()[-300:]}")
         elif fault.kind == "pod-fault":
             await self.pod_fault(core, fault.detail["how"])
+        elif fault.kind == "node-loss":
+            await self.node_loss(core, fault.detail["node"], fault.detail["down_s"])
         elif fault.kind == "errors":
             d = fault.detail
             self.proxy.errors(d["code"], d["share"], d["seconds"], d["after_applying"])
@@ -145,6 +153,7 @@ class Driver:
             self.note(f"pod fault skipped: listing pods failed: {type(e).__name__}")
             return
         candidates = [p for p in pods if not p.metadata.deletion_timestamp
+                      and p.spec.node_name not in self.lost_nodes  # a node loss's pods are its own
                       and self.faulted_tasks.get((p.metadata.labels.get("updraft.dev/run"),
                                                   p.metadata.labels.get("updraft.dev/task")), 0) < MAX_FAULTS_PER_TASK]
         if not candidates:
@@ -166,6 +175,22 @@ class Driver:
         self.faulted_tasks[key] = self.faulted_tasks.get(key, 0) + 1
         self.pod_fault_count += 1
         self.note(f"pod fault: {how} {name}")
+
+    async def node_loss(self, core: Any, node: str, down_s: float) -> None:
+        self.lost_nodes.add(node)
+        try:
+            lost = await lose_node(core, NAMESPACE, node, down_s, self.note)
+        except Exception as e:  # the suite goes on; the timeline says why this fault is missing
+            self.note(f"node loss of {node} broke off: {type(e).__name__}: {e}")
+            return
+        finally:
+            self.lost_nodes.discard(node)
+        if lost is None:
+            return
+        self.node_losses += 1
+        for pod in lost.lost_attempts:  # as pod faults: each may be relaunched once, under a new name
+            self.pod_faults.add(pod)
+            self.faulted_tasks[lost.tasks[pod]] = self.faulted_tasks.get(lost.tasks[pod], 0) + 1
 
     # -- runs ----------------------------------------------------------------------------------
     async def create_run(self, custom: Any, name: str, shape: str) -> None:
@@ -259,7 +284,7 @@ class Driver:
         await config.load_kube_config(config_file=admin, client_configuration=cfg)
         async with client.ApiClient(cfg) as api:
             core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
-            await self.fresh_namespace(core, custom)
+            await fresh_namespace(core, custom, NAMESPACE)
             start = datetime.now(timezone.utc)
             await core.create_namespaced_secret(NAMESPACE, {"metadata": {"name": MARKER}, "stringData": {"x": "1"}})
             self.proxy = FaultProxy(upstream=cfg.host, ca_file=cfg.ssl_ca_cert, on_kill=self.killed, log=self.note,
@@ -304,7 +329,7 @@ class Driver:
                 "left_pods": observed.left_pods}, indent=1, default=str))
             injected = Injected(runs=len(self.created), kills=self.kills, targeted_kills=self.targeted,
                                 apiserver_restarts=self.restarts, leader_pauses=self.pauses, pod_faults=self.pod_fault_count,
-                                node_losses=0, proxy_faults=self.proxy_faults)
+                                node_losses=self.node_losses, proxy_faults=self.proxy_faults)
             line = summary_line("tier 2 (KWOK)", self.seed, self.profile.name, injected, verdict, complete)
             print(f"[chaos] audit log: {sum(len(u) for u in observed.pod_creations.values())} pod creates, "
                   f"{len(audit.secret_creations())} secret creates since {start.isoformat(timespec='seconds')}"
@@ -321,49 +346,8 @@ class Driver:
                 "line": line, "seed": self.seed, "profile": self.profile.name, "timeline": self.timeline,
                 "findings": verdict.details(1000), "wall_s": round(time.monotonic() - self.t0, 1)}, indent=1))
             if not self.args.keep:
-                await self.remove_namespace(core, custom)
+                await remove_namespace(core, custom, NAMESPACE)
             return 0 if verdict.clean and complete else 1
-
-    async def fresh_namespace(self, core: Any, custom: Any) -> None:
-        from kubernetes_asyncio import client
-        for _ in range(120):
-            try:
-                ns = await core.read_namespace(NAMESPACE)
-            except client.ApiException as e:
-                if e.status == 404:
-                    break
-                raise
-            # an earlier run's namespace, kept (--keep) or going: no operator is there to release
-            # its objects' finalizers, so the driver does
-            await self.drop_finalizers(custom)
-            if ns.metadata.deletion_timestamp is None:
-                await core.delete_namespace(NAMESPACE)
-            await asyncio.sleep(1)
-        else:
-            raise SystemExit(f"chaos: namespace {NAMESPACE} is still terminating after 120 s")
-        await core.create_namespace({"metadata": {"name": NAMESPACE}})
-        await self.purge(custom)
-
-    async def purge(self, custom: Any) -> None:
-        """Remove Updraft objects a namespace of the same name left in etcd: a namespace whose
-        deletion was forced keeps its custom objects, and they reappear when it is made again."""
-        from kubernetes_asyncio import client
-        await self.drop_finalizers(custom)
-        for plural in ("workflowruns", "workflows", "workflowversions"):
-            for obj in (await custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural))["items"]:
-                try:
-                    await custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural,
-                                                                 obj["metadata"]["name"])
-                except client.ApiException as e:
-                    if e.status != 404:
-                        raise
-        for _ in range(60):
-            left = [o for plural in ("workflowruns", "workflows", "workflowversions")
-                    for o in (await custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural))["items"]]
-            if not left:
-                return
-            await asyncio.sleep(1)
-        raise SystemExit(f"chaos: {len(left)} objects of an earlier run in {NAMESPACE} would not go")
 
     async def setup_workflows(self, custom: Any) -> None:
         for shape in SHAPES:
@@ -432,23 +416,6 @@ class Driver:
                 "pods": sorted(p.metadata.name for p in pods),
                 "secrets": sorted(s.metadata.name for s in secrets if s.metadata.name.endswith("-token"))}
 
-    async def remove_namespace(self, core: Any, custom: Any) -> None:
-        await self.drop_finalizers(custom)
-        await core.delete_namespace(NAMESPACE)
-
-    async def drop_finalizers(self, custom: Any) -> None:
-        from kubernetes_asyncio import client
-        for plural in ("workflowruns", "workflows", "workflowversions"):
-            for obj in (await custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural))["items"]:
-                if obj["metadata"].get("finalizers"):
-                    try:
-                        await custom.patch_namespaced_custom_object(
-                            GROUP, VERSION, NAMESPACE, plural, obj["metadata"]["name"],
-                            {"metadata": {"finalizers": None}}, _content_type="application/merge-patch+json")
-                    except client.ApiException:
-                        pass
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=sorted(PROFILES), default="short")
@@ -456,6 +423,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=None, help="replay this seed (default: a new one, printed)")
     ap.add_argument("--settle", type=float, default=None, help="seconds to wait for the runs to end after the window")
     ap.add_argument("--keep", action="store_true", help="leave the namespace and its objects afterwards")
+    ap.add_argument("--node-losses", type=int, default=None,
+                    help="node losses instead of the profile's (FULL 1, SHORT 0); the seed's other faults stay")
     args = ap.parse_args(argv)
     if args.settle is None:
         args.settle = 180 if args.profile == "full" else 120
@@ -465,6 +434,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     profile = PROFILES[args.profile]
+    if args.node_losses is not None:
+        profile = dataclasses.replace(profile, node_losses=args.node_losses)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**6)
     out = TOP / "_out" / "chaos" / f"{profile.name}-{seed}"
     out.mkdir(parents=True, exist_ok=True)

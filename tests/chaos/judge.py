@@ -30,7 +30,7 @@ class Observed:
     created: Mapping[str, str]  # run name -> shape, for every run whose create succeeded
     final: Mapping[str, Mapping[str, Any]]  # run name -> its last body (absent: gone)
     pod_creations: Mapping[str, list[str]]  # pod name -> UIDs of its successful creates (audit log)
-    pod_faults: frozenset[str]  # pods the driver deleted or evicted (the fault was applied)
+    pod_faults: frozenset[str]  # pods the driver deleted or evicted (the fault was applied), or lost with their node
     stuck: frozenset[str]  # runs without progress for 180 s while unfinished
     left_secrets: tuple[str, ...] = ()
     left_pods: tuple[str, ...] = ()

@@ -14,6 +14,7 @@ from typing import Any
 # (before the operator reads the answer).
 TARGETS = ("secret-create", "pod-create", "run-status-patch", "pod-delete")
 ERROR_CODES = (429, 500, 503)
+LOST_NODE = "kwok-node-1"  # the fake node a node loss deletes (hack/cluster/kwok.sh registers it again)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Profile:
     watch_cuts: int  # every open watch of the operator is cut
     replicas: int = 1  # operator processes (more than one: leader election)
     leader_pauses: int = 0  # the leader frozen (all its traffic held both ways) past its Lease
+    node_losses: int = 0  # the Node under running task pods deleted; its pods go by the pod GC
 
     @property
     def all_kills(self) -> int:
@@ -39,7 +41,7 @@ class Profile:
 
 
 FULL = Profile("full", runs=320, seconds=420, kills=24, targeted_kills=17, apiserver_restarts=2, pod_faults=70,
-               error_windows=6, stalls=4, watch_cuts=6, replicas=2, leader_pauses=4)
+               error_windows=6, stalls=4, watch_cuts=6, replicas=2, leader_pauses=4, node_losses=1)
 SHORT = Profile("short", runs=60, seconds=120, kills=4, targeted_kills=4, apiserver_restarts=1, pod_faults=8,
                 error_windows=2, stalls=1, watch_cuts=2)
 PROFILES = {p.name: p for p in (FULL, SHORT)}
@@ -49,6 +51,7 @@ PROFILES = {p.name: p for p in (FULL, SHORT)}
 class Fault:
     at: float  # seconds after the start of the window
     kind: str  # kill | kill-after | apiserver-restart | pod-fault | errors | stall | cut-watches | leader-pause
+    #            | node-loss
     detail: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -59,7 +62,10 @@ class Fault:
 def plan(seed: int, profile: Profile) -> list[Fault]:
     """Every fault of one run, in time order. Faults start after 10 % of the window (the first runs
     are under way) and end by 85 % of it (the rest of the window lets the last ones settle);
-    apiserver restarts are spread so that two never overlap."""
+    apiserver restarts are spread so that two never overlap. A node loss falls in the first half of
+    that span: the node is away for `down_s` at least and until the pod GC removed its pods (40-60 s
+    here), and the window's later runs find it registered again. Node losses are drawn last, so
+    a profile that adds them (`--node-losses`) keeps every other fault of the seed where it was."""
     rng = random.Random(seed)
     lo, hi = profile.seconds * 0.10, profile.seconds * 0.85
 
@@ -82,6 +88,8 @@ def plan(seed: int, profile: Profile) -> list[Fault]:
     faults += [Fault(when(), "stall", {"seconds": rng.choice((8, 12))}) for _ in range(profile.stalls)]
     faults += [Fault(when(), "cut-watches") for _ in range(profile.watch_cuts)]
     faults += [Fault(when(), "leader-pause", {"seconds": rng.choice((12, 20))}) for _ in range(profile.leader_pauses)]
+    faults += [Fault(round(rng.uniform(lo, (lo + hi) / 2), 1), "node-loss",
+                     {"node": LOST_NODE, "down_s": rng.choice((30, 45, 60))}) for _ in range(profile.node_losses)]
     return sorted(faults, key=lambda f: (f.at, f.kind))
 
 

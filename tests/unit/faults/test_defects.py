@@ -208,3 +208,33 @@ async def test_a_refused_pod_is_asked_again_under_the_same_name_when_the_quota_f
     await w.tick("r", seconds=30)
     assert w.status("r")["runState"] == "SUCCESS"
     assert w.created() == [names.pod_name("r", "a", 1)]  # no infra retry spent, no new name
+
+
+@pytest.mark.parametrize("seen_failed", [True, False], ids=["gc-patch-seen", "only-its-absence-seen"])
+async def test_a_pod_lost_with_its_node_is_relaunched_once_under_a_new_name(seen_failed: bool) -> None:
+    """A node deleted under a running pod (an autoscaler, a dead VM; the cluster tier's node loss):
+    nothing updates the pod for 40-80 s, then the pod GC marks it Failed with DisruptionTarget
+    DeletionByPodGC and deletes it at once (grace 0), so the operator may never see the mark."""
+    w = World()
+    await w.workflow("w", ONE_TASK.replace("retries: 1, retry_delay: 5, execution_timeout: 60", "retries: 0"))
+    await w.run("w", "r")
+    await w.tick("r", seconds=4)
+    first = w.task("r", "a")["podName"]
+    assert w.task("r", "a")["status"] == "RUNNING"
+    pod = w.server.objects[("Pod", NS, first)]
+    w.kubelet.lives[pod["metadata"]["uid"]].ends_at = None  # its kubelet is gone with the node
+    await w.tick("r", seconds=60)
+    assert (w.task("r", "a")["status"], w.task("r", "a")["podName"]) == ("RUNNING", first)  # nothing to see yet
+    pod["status"]["phase"] = "Failed"
+    pod["status"].setdefault("conditions", []).append(
+        {"type": "DisruptionTarget", "status": "True", "reason": "DeletionByPodGC",
+         "message": "PodGC: node no longer exists"})
+    if seen_failed:
+        await w.reconcile("r")
+    w.server.remove("Pod", NS, first)
+    await w.tick("r", seconds=30)
+    a = w.task("r", "a")
+    assert w.status("r")["runState"] == "SUCCESS"
+    assert (a["attemptNumber"], a["infraRetries"]) == (1, 1)  # no user retry spent (it has none)
+    assert w.created() == [first, names.pod_name("r", "a", 1, 1)]  # once, under a new name
+    assert w.kubelet.executions[("r", "a", 1)] == 1
