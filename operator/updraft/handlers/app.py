@@ -28,7 +28,7 @@ from updraft import metrics
 from updraft.config import Settings
 from updraft.engine import ObservedPod, observe
 from updraft.handlers import workflows
-from updraft.handlers.context import ALL_RUNS, Context
+from updraft.handlers.context import ALL_RUNS, Context, made_once
 from updraft.handlers.runloop import RunLoop, needs_pass
 from updraft.handlers.scheduleloop import ScheduleLoop
 from updraft.model import names
@@ -92,7 +92,8 @@ async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: A
     if body["metadata"].get("deletionTimestamp"):
         return
     try:
-        status = await workflows.reconcile_workflow(ctx, body)
+        async with ctx.workflow_slots:
+            status = await workflows.reconcile_workflow(ctx, body)
     except workflows.SourceUnavailable as e:
         # say so on the object now, and try again: a ConfigMap or an S3 object may appear later
         await ctx.kube.patch_status("Workflow", body["metadata"]["name"], body["metadata"]["namespace"], e.status)
@@ -210,8 +211,8 @@ async def run_operator(settings: Settings, kubeconfig: str | None = None, stop_f
             ca_pem = f.read()
     kube = Kube(api, timeout_s=settings.kube_timeout_s)  # the reconciles' writes: fenced once leading
     ctx = Context(settings=settings, kube=kube, task_api_key=key, task_api_ca_pem=ca_pem,
-                  s3_client_factory=lambda: boto3.client("s3", region_name=settings.region),
-                  logs_client_factory=lambda: cloudlogs.client(settings.region))
+                  s3_client_factory=made_once(lambda: boto3.client("s3", region_name=settings.region)),
+                  logs_client_factory=made_once(lambda: cloudlogs.client(settings.region)))
     kube.on_write = ctx.watched.written
     run_loop, schedule_loop = RunLoop(ctx, post_event), ScheduleLoop(ctx)
     metrics.register_operator_series()

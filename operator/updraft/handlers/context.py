@@ -4,9 +4,11 @@ as its `memo`."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from updraft.config import Settings
 from updraft.definition import Limits
@@ -144,6 +146,28 @@ class Watched:
         return [observe(p) for p in await self.kube.list("Pod", namespace, names.run_selector(run))]
 
 
+WORKFLOW_RECONCILES = 4  # workflows validated at once: each holds its definition, graph and clients meanwhile
+
+T = TypeVar("T")
+
+
+def made_once(factory: Callable[[], T]) -> Callable[[], T]:
+    """A factory that makes its object on the first call and hands out that one from then on, from
+    any thread. For AWS clients: one is safe to share between threads, and each costs memory
+    (0.3 MB, and about half a second of CPU for the first): an operator starting with 1,000
+    workflows made one per workflow at once and was OOM-killed (2026-12-03)."""
+    lock = threading.Lock()
+    made: list[T] = []
+
+    def get() -> T:
+        with lock:
+            if not made:
+                made.append(factory())
+            return made[0]
+
+    return get
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -157,6 +181,9 @@ class Context:
     runs: RunBook = field(init=False)
     watched: Watched = field(init=False)
     waiting: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name) of runs not admitted yet
+    # how many workflow reconciles (fetch, validate, store a version, check the log group) run at
+    # once: at start every workflow is reconciled, and 1,000 at once outgrew the operator's memory
+    workflow_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WORKFLOW_RECONCILES))
 
     def __post_init__(self) -> None:
         self.versions = Versions(self.kube)
