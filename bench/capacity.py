@@ -460,6 +460,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def phase_values(phase: str, soak_history: int) -> list[str]:
+    """Chart values a phase needs on top of the defaults: the soak's retention, and room for the
+    schedule phase's N workflows (quotas.maxWorkflows is 100 by default)."""
+    if phase == "soak":
+        return ["--set", f"runs.historyLimit={soak_history}"]
+    if phase.startswith("schedule_"):
+        return ["--set", f"quotas.maxWorkflows={max(100, int(phase.split('_')[1]) + 10)}"]
+    return []
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     phases = ([("sustained")] if args.rate > 0 and args.duration > 0 else []) + (["drain"] if args.drain_runs else [])
@@ -473,8 +483,8 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     try:
         for i, phase in enumerate(phases):  # each phase on a fresh install: no leftovers of the one before
-            soak = ["--set", f"runs.historyLimit={args.soak_history}"] if phase == "soak" else []
-            install([x for kv in args.set for x in ("--set", kv)] + soak)
+            extra = phase_values(phase, args.soak_history)
+            install([x for kv in args.set for x in ("--set", kv)] + extra)
             results[phase] = asyncio.run(measure(args, phase))
             if i < len(phases) - 1:
                 uninstall(wait=True)

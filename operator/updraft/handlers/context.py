@@ -134,6 +134,13 @@ class Watched:
         except NotFound:
             return None
 
+    async def workflows(self, namespace: str | None) -> list[Workflow]:
+        """Every workflow of `namespace` (None: all), from the index (a LIST before `attach`)."""
+        if self._workflows is not None:
+            return [w for views in list(self._workflows.values()) for w in views
+                    if namespace is None or w.namespace == namespace]
+        return [Workflow.from_body(b) for b in await self.kube.list("Workflow", namespace)]
+
     async def workflow(self, namespace: str, name: str) -> Workflow | None:
         if self._workflows is not None:
             return next(iter(self._workflows.get((namespace, name), ())), None)

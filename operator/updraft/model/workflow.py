@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from updraft.model import names
@@ -161,3 +161,11 @@ class Compiled:
 def source_digest(source: Mapping[str, Any]) -> str:
     canonical = json.dumps(source, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+
+def created_before(a: Workflow, b: Workflow) -> bool:
+    """Whether `a` came before `b`: by creation time, then namespace and name (one total order,
+    the same on every replica); a workflow without a creation time comes last."""
+    last = datetime.max.replace(tzinfo=timezone.utc)
+    return a.uid != b.uid and (a.created_at or last, a.namespace, a.name) < (b.created_at or last, b.namespace, b.name)

@@ -128,3 +128,12 @@ def test_the_soaks_rss_growth_compares_the_early_window_with_the_end():
     figures = soak.rss_growth(samples, early=(10, 13), end_at=90)
     assert figures == {"rss_mb_early": 122.0, "rss_mb_end": 127.0, "rss_growth_mb": 5.0}
     assert soak.rss_growth(samples, early=(200, 300), end_at=90)["rss_growth_mb"] is None
+
+
+def test_each_phase_gets_the_chart_values_it_needs() -> None:
+    from capacity import phase_values
+
+    assert phase_values("schedule_1000", 20) == ["--set", "quotas.maxWorkflows=1010"]
+    assert phase_values("schedule_10", 20) == ["--set", "quotas.maxWorkflows=100"]  # never below the default
+    assert phase_values("soak", 20) == ["--set", "runs.historyLimit=20"]
+    assert phase_values("drain", 20) == []

@@ -1,7 +1,8 @@
 """An operator that starts with many workflows reconciles them all, a few at a time, and makes
 one AWS client of each kind, not one per workflow: 1,000 workflows reconciled at once, each with
 its own CloudWatch Logs client, outgrew the operator's 512 MiB and crash-looped it (2026-12-03,
-the schedule phase of bench/capacity.py)."""
+the schedule phase of bench/capacity.py). Past the workflow quota, the oldest workflows fit,
+counted from the watch-fed index, whatever order they are reconciled in."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from fakekube import FakeKube
 import updraft.versions
 from updraft.handlers import app
 from updraft.handlers.context import WORKFLOW_RECONCILES, made_once
+from updraft.handlers.workflows import reconcile_workflow
+from updraft.model.workflow import Workflow
 
 DEFINITION = "d:\n  schedule: '* * * * *'\n  tasks:\n    t: {operator: EmptyOperator}\n"
 
@@ -63,3 +66,21 @@ def test_a_client_is_made_once_whatever_the_threads() -> None:
     for t in threads:
         t.join()
     assert len(made) == 1 and got == made * 8
+
+
+async def test_past_the_workflow_quota_the_oldest_fit_whichever_is_reconciled_first() -> None:
+    clock = Clock()
+    kube = FakeKube(clock)
+    for name in ("a-first", "b-second", "c-third"):
+        kube.put(workflow_body(name, DEFINITION), "ns")
+        clock.advance(seconds=1)
+    ctx = context(kube, clock, max_workflows=2)
+    ctx.watched.attach({("ns", n): [Workflow.from_body(await kube.get("Workflow", n, "ns"))]
+                        for n in ("a-first", "b-second", "c-third")}, {})
+    verdicts = {}
+    for name in ("c-third", "b-second", "a-first"):  # the newest first: a LIST count would let it in
+        status = await reconcile_workflow(ctx, await kube.get("Workflow", name, "ns"))
+        verdicts[name] = (bool(status.get("latestVersion")),
+                          next(c["reason"] for c in status["conditions"] if c["type"] == "DefinitionValid"))
+    assert verdicts == {"a-first": (True, "Valid"), "b-second": (True, "Valid"),
+                        "c-third": (False, "ServiceQuotaExceeded")}
