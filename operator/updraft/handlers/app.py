@@ -66,10 +66,30 @@ def post_event(obj: Any, type_: str, reason: str, message: str) -> None:
     kopf.event(obj, type=type_, reason=reason, message=message[:1024])
 
 
+NO_CHANGE_HANDLERS = frozenset({"WorkflowRun", "Pod"})  # watched for events and indexes only
+
+
+class UnchangedKindsDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """kopf's diff base (the last-handled-configuration annotation), not built for the kinds
+    without change handlers (on.create/update/delete/resume; Workflows have them). kopf builds it
+    on every event of every watched object, a deep copy of the whole body (managedFields and
+    status too) to keep its spec and labels, and a WorkflowRun's or a Pod's is never used: their
+    handlers are events and indexes. An object whose kind is not named is diffed as kopf does."""
+
+    def __init__(self, *, prefix: str, unchanged: frozenset[str]) -> None:
+        super().__init__(prefix=prefix)
+        self.unchanged = unchanged
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        if body.get("kind") in self.unchanged:
+            return kopf.BodyEssence()
+        return super().build(body=body, extra_fields=extra_fields)
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="updraft.dev")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="updraft.dev")
+    settings.persistence.diffbase_storage = UnchangedKindsDiffBase(prefix="updraft.dev", unchanged=NO_CHANGE_HANDLERS)
     settings.persistence.finalizer = "updraft.dev/finalizer"
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
@@ -146,6 +166,8 @@ async def workflow_event(name: str, namespace: str | None, memo: Any, type: str 
     _attach(_ctx(memo), kwargs)
     if type == "DELETED":
         _schedules(memo).forget((namespace, name))
+        if not any(key[1] == name for key in kwargs["workflow_index"]):  # kopf dropped this one already
+            metrics.forget_workflow(name)
     else:
         _schedules(memo).add((namespace, name))
 
@@ -178,6 +200,7 @@ async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body
     else:  # finalized: nothing left to do for it
         ctx.watched.unfollow(namespace, name)
         loop.forget((namespace, name))
+        metrics.RUN_STATES.set(namespace, name, None)
     if run.is_final or type == "DELETED":
         # a slot may have freed: the waiting runs that may start now look again at once (not
         # every waiting run: with a thousand queued, that is a thousand passes per run that ends),
