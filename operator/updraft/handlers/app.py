@@ -66,6 +66,7 @@ def post_event(obj: Any, type_: str, reason: str, message: str) -> None:
     kopf.event(obj, type=type_, reason=reason, message=message[:1024])
 
 
+WORKER_IDLE_S = 1.0  # kopf's per-object workers (its default: 5 s)
 NO_CHANGE_HANDLERS = frozenset({"WorkflowRun", "Pod"})  # watched for events and indexes only
 
 
@@ -95,7 +96,11 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
-    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    settings.queueing.error_delays = [1, 2, 5, 10, 30, 60]
+    # kopf's worker of an object keeps the object's last event (its whole body: managedFields,
+    # status) until it has idled this long; kopf's 5 s kept a body for nearly every live run and
+    # pod of a busy operator. A worker that exited is made again by the next event, cheaply.
+    settings.queueing.idle_timeout = WORKER_IDLE_S
     # the chart's resources exist before the operator starts, and its namespace (when namespaced)
     # is given: no scanning of namespaces and CRDs, which the chart's RBAC does not allow (kopf
     # retried the refused listing with backoff for about 110 s before it served a namespace)

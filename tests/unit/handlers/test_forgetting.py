@@ -116,3 +116,10 @@ def test_runs_and_pods_have_no_change_handlers_and_so_no_diff_base() -> None:
     assert storage.build(body=kopf.Body(workflow)) == {"metadata": {"labels": {"a": "b"}}, "spec": {"definition": "x"}}
     unnamed = {k: v for k, v in workflow.items() if k != "kind"}
     assert storage.build(body=kopf.Body(unnamed))["spec"] == {"definition": "x"}, "no kind: diffed as kopf does"
+
+
+async def test_kopfs_per_object_workers_let_an_objects_last_event_go_within_a_second() -> None:
+    settings = kopf.OperatorSettings()
+    await app.configure(settings=settings)
+    assert settings.queueing.idle_timeout <= 1.0
+    assert isinstance(settings.persistence.diffbase_storage, app.UnchangedKindsDiffBase)
