@@ -18,6 +18,11 @@ task pod; measured at N = 0, 1000, 2000. Then every pod succeeds, every run ends
 deleted (cleanup delay 0), it is finalized and deleted (retention): measured again. The leak
 check: --cycles times, --cycle-runs runs created, run, finished and deleted; measured after each.
 
+At each N, "busy" is measured 2 s after every pod's status was written once more and the operator
+went quiet (as in a cluster where every pod changes every few seconds: kopf's per-object workers
+that have not idled out yet hold their object's last event); the other points once every worker
+went idle (settings.queueing.idle_timeout).
+
 Each point: the process's RSS after a full collection and malloc_trim (MB), the simulated server's
 stored text (MB, subtracted: `operator_mb`), and with --trace the traced Python heap. The figures
 go to bench/out/bench.json (`operator_memory_mb_<N>_runs`, `operator_memory_leak_mb_per_1000_runs`,
@@ -36,6 +41,7 @@ import logging
 import os
 import platform
 import sys
+import tempfile
 import time
 import tracemalloc
 from datetime import datetime, timezone
@@ -48,6 +54,7 @@ sys.path.insert(0, str(HERE.parent / "operator"))  # this checkout's operator, n
 OUT = HERE / "out" / "bench.json"
 NS = "bench"
 WORKFLOWS = 100
+BUSY_AFTER_S = 2.0  # the busy point: this long after the last event (an object's events are seconds apart)
 
 
 def rss_mb() -> float:
@@ -55,6 +62,44 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def heap() -> dict[str, float]:
+    """The live heap without tracemalloc (MB): Python's small objects in use (pymalloc's allocated
+    blocks), its arenas now and at their high-water mark (what the RSS keeps: an arena is given
+    back only when every block in it is free), and what glibc's malloc has in use (large objects)."""
+    stats: dict[str, float] = {}
+    with tempfile.TemporaryFile() as f:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(f.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        f.seek(0)
+        for line in f.read().decode(errors="replace").splitlines():
+            name, _, value = line.partition("=")
+            number = value.strip().replace(",", "")
+            if number.isdigit():
+                stats[name.strip()] = int(number)
+    out = {"pymalloc_in_use_mb": stats.get("# bytes in allocated blocks", 0) / 2**20,
+           "arenas_mb": stats.get("# arenas allocated current", 0) * 2**20 / 2**20,
+           "arenas_peak_mb": stats.get("# arenas highwater mark", 0) * 2**20 / 2**20}
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+        out["malloc_in_use_mb"] = (info.uordblks + info.hblkhd) / 2**20
+    except (OSError, AttributeError):
+        out["malloc_in_use_mb"] = 0.0
+    return out
 
 
 def collect() -> None:
@@ -245,6 +290,7 @@ class Points:
     def __init__(self, op: Operator, trace: bool) -> None:
         self.op, self.trace, self.rows, self.snaps = op, trace, [], {}
         self.peak_bytes, self.peak_snap = 0, None
+        self.started = time.monotonic()
 
     async def sample_peak(self) -> None:
         """With --trace: a snapshot whenever the traced heap reaches a new high (by 10 %)."""
@@ -254,13 +300,19 @@ class Points:
             if current > self.peak_bytes * 1.1:
                 self.peak_bytes, self.peak_snap = current, tracemalloc.take_snapshot()
 
-    async def take(self, label: str, live_runs: int) -> dict[str, Any]:
-        await asyncio.sleep(self.op.settings.queueing.idle_timeout + 0.5)
+    async def take(self, label: str, live_runs: int, idle: bool = True) -> dict[str, Any]:
+        if idle:
+            await asyncio.sleep(self.op.settings.queueing.idle_timeout + 0.5)
         collect()
         server_mb = self.op.server.stored_bytes() / 2**20
-        row: dict[str, Any] = {"point": label, "live_runs": live_runs, "rss_mb": round(rss_mb(), 1),
+        row: dict[str, Any] = {"point": label, "t_s": round(time.monotonic() - self.started), "live_runs": live_runs,
+                               "rss_mb": round(rss_mb(), 1),
                                "server_mb": round(server_mb, 1)}
         row["operator_mb"] = round(row["rss_mb"] - server_mb, 1)
+        h = heap()
+        # the live heap: Python's objects in use and malloc's, less the server's stored text (in malloc's share)
+        row["live_heap_mb"] = round(h["pymalloc_in_use_mb"] + h["malloc_in_use_mb"] - server_mb, 1)
+        row["arenas_peak_mb"] = round(h["arenas_peak_mb"])
         if self.trace:
             current, peak = tracemalloc.get_traced_memory()
             row["heap_mb"] = round(current / 2**20 - server_mb, 1)
@@ -287,6 +339,10 @@ async def scenario(args: argparse.Namespace) -> dict[str, Any]:
         await live(op, workflows, made, n - made)
         made = n
         await points.take(f"{n} live", n)
+        await kubelet(op, "Running")  # every pod's status written again: a busy cluster's steady churn
+        await settle(op)
+        await asyncio.sleep(BUSY_AFTER_S)
+        await points.take(f"{n} live, busy", n, idle=False)
     await finish_all(op)
     await points.take(f"after {made} ended+deleted", 0)
     for c in range(args.cycles):
@@ -329,8 +385,8 @@ def merge_results(path: Path, updates: dict[str, Any]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--live", type=int, nargs="+", default=[1000, 2000], help="live runs (and pods) to measure at")
-    ap.add_argument("--cycles", type=int, default=3, help="leak check: create, run, finish and delete cycles")
-    ap.add_argument("--cycle-runs", type=int, default=500)
+    ap.add_argument("--cycles", type=int, default=2, help="leak check: create, run, finish and delete cycles")
+    ap.add_argument("--cycle-runs", type=int, default=300)
     ap.add_argument("--trace", action="store_true", help="tracemalloc: the traced heap and the top allocations")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--out", type=Path, default=OUT)
@@ -343,7 +399,7 @@ def main() -> None:
     result = asyncio.run(scenario(args))
     wall = time.monotonic() - started
     rows = result["rows"]
-    cols = ["point", "rss_mb", "server_mb", "operator_mb", *(["heap_mb", "heap_peak_mb"] if args.trace else []),
+    cols = ["point", "t_s", "rss_mb", "server_mb", "operator_mb", "live_heap_mb", "arenas_peak_mb", *(["heap_mb", "heap_peak_mb"] if args.trace else []),
             "kopf_memories", "run_index", "pod_index", "followed", "written", "timers", "run_states", "series", "tasks"]
     print(f"\nimports: {IMPORT_RSS_BEFORE:.1f} MB before kopf and updraft, {IMPORT_RSS:.1f} MB after; wall {wall:.0f} s"
           + (" (tracemalloc on: RSS includes its overhead)" if args.trace else ""))
@@ -355,6 +411,8 @@ def main() -> None:
         biggest = f"{max(args.live)} live"
         print(f"\ntop allocations, {biggest} against 0 runs:")
         print("\n".join(top_allocations(result["snaps"], "0 runs", biggest, args.top)))
+        print(f"\ntop allocations, {biggest}, busy against idle (what kopf's live per-object workers hold):")
+        print("\n".join(top_allocations(result["snaps"], biggest, f"{biggest}, busy", args.top // 2)))
         print("\ntop allocations at the traced heap's peak against 0 runs (what sets the RSS high-water mark):")
         print("\n".join(top_allocations(result["snaps"], "0 runs", "peak", args.top)))
         print("\ntop allocations, the last cycle against 0 runs (what finished runs leave):")
@@ -369,7 +427,11 @@ def main() -> None:
         return
     updates: dict[str, Any] = {f"operator_memory_mb_{r['live_runs']}_runs": r["operator_mb"]
                                for r in rows if r["point"].endswith(" live")}
+    updates.update({f"operator_memory_mb_{r['live_runs']}_runs_busy": r["operator_mb"]
+                    for r in rows if r["point"].endswith(" busy")})
     updates["operator_memory_mb_0_runs"] = base["operator_mb"]
+    updates.update({f"operator_live_heap_mb_{r['live_runs']}_runs": r["live_heap_mb"]
+                    for r in rows if r["point"].endswith(" live") or r is base})
     updates["operator_memory_leak_mb_per_1000_runs"] = round(leak, 2) if leak is not None else None
     updates["operator_memory"] = {"rows": rows, "import_rss_mb": round(IMPORT_RSS, 1), "wall_s": round(wall, 1),
                                   "args": {k: v for k, v in vars(args).items() if k != "out"},
