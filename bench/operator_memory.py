@@ -386,7 +386,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--live", type=int, nargs="+", default=[1000, 2000], help="live runs (and pods) to measure at")
     ap.add_argument("--cycles", type=int, default=2, help="leak check: create, run, finish and delete cycles")
-    ap.add_argument("--cycle-runs", type=int, default=300)
+    ap.add_argument("--cycle-runs", type=int, default=200)
     ap.add_argument("--trace", action="store_true", help="tracemalloc: the traced heap and the top allocations")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--out", type=Path, default=OUT)
