@@ -147,7 +147,18 @@ async def run_index(body: kopf.Body, **_: Any) -> dict[str, Any]:
 @kopf.index(GROUP, VERSION, "workflows")
 async def workflow_index(body: kopf.Body, name: str, namespace: str | None, **_: Any) -> dict[Any, Workflow]:
     """Every workflow's view, from the watch: what a run's reconcile reads instead of a GET."""
-    return {(namespace or "", name): Workflow.from_body(body)}
+    return {(namespace or "", name): Workflow.from_body(without_spec_copies(body))}
+
+
+# annotations that copy the spec (an inline definition of up to 50 KB each time): kopf's diff base
+# and kubectl's last-applied-configuration; the index's views need neither
+SPEC_COPIES = ("updraft.dev/last-handled-configuration", "kubectl.kubernetes.io/last-applied-configuration")
+
+
+def without_spec_copies(body: Any) -> dict[str, Any]:
+    meta = dict(body["metadata"])
+    meta["annotations"] = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in SPEC_COPIES}
+    return {**body, "metadata": meta}
 
 
 @kopf.index("", "v1", "pods", labels={names.LABEL_MANAGED: names.MANAGED_BY, names.LABEL_RUN: kopf.PRESENT})

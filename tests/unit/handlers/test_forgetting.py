@@ -123,3 +123,17 @@ async def test_kopfs_per_object_workers_let_an_objects_last_event_go_within_a_se
     await app.configure(settings=settings)
     assert settings.queueing.idle_timeout <= 1.0
     assert isinstance(settings.persistence.diffbase_storage, app.UnchangedKindsDiffBase)
+
+
+async def test_the_workflow_index_keeps_no_copy_of_the_spec_in_annotations() -> None:
+    definition = "w:\n  tasks:\n    t0: {operator: EmptyOperator}\n" + "# " + "x" * 10_000 + "\n"
+    spec = {"roleArn": "arn:aws:iam::123456789012:role/r", "definition": definition}
+    body = {"apiVersion": names.API_VERSION, "kind": "Workflow", "spec": spec, "metadata": {
+        "name": "w", "namespace": NS, "uid": "u", "annotations": {
+            "updraft.dev/last-handled-configuration": '{"spec": ' + repr(spec) + "}",
+            "kubectl.kubernetes.io/last-applied-configuration": '{"spec": ' + repr(spec) + "}",
+            names.ANNOTATION_API_NAME: "My Workflow", names.ANNOTATION_COMPILED: "x"}}}
+    view = (await app.workflow_index(body=kopf.Body(body), name="w", namespace=NS))[(NS, "w")]
+    assert set(view.annotations) == {names.ANNOTATION_API_NAME, names.ANNOTATION_COMPILED}
+    assert view.api_name == "My Workflow" and view.spec["definition"] == definition
+    assert "updraft.dev/last-handled-configuration" in body["metadata"]["annotations"], "kopf's body is untouched"
