@@ -3,6 +3,8 @@
 Labels are bounded: workflow names (at most the workflow quota), run types, states. Never run ids,
 task ids or pod names. The gauge of runs by state is read from the run loops' current view when
 scraped: after a restart it fills as the loops resume, and a run that ends or is deleted leaves it.
+A deleted workflow's series go with it (`forget_workflow`): workflows created and deleted over
+months leave no series behind.
 """
 
 from __future__ import annotations
@@ -56,6 +58,21 @@ API_REQUESTS = Counter("updraft_api_requests_total", "MWAA Serverless API reques
 API_REQUEST_DURATION = Histogram("updraft_api_request_duration_seconds", "Time to answer an API request.",
                                  ["operation"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
+
+
+# the series labelled by workflow (its name is the first label)
+BY_WORKFLOW = (RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, TASK_ATTEMPTS, TASK_DURATION, TASK_LOGS, TASK_RETRIES,
+               SCHEDULE_DELAY)
+
+
+def forget_workflow(workflow: str) -> None:
+    """Drop every series of a deleted workflow (each histogram's buckets too: 16 values a series).
+    The series share the name of workflows in other namespaces: the caller forgets a name only
+    when no workflow of that name is left."""
+    for metric in BY_WORKFLOW:
+        for labels in list(metric._metrics):  # noqa: SLF001 - prometheus_client lists children nowhere else
+            if labels[0] == workflow:
+                metric.remove(*labels)
 
 
 class RunStates(Collector):

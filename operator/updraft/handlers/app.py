@@ -66,16 +66,41 @@ def post_event(obj: Any, type_: str, reason: str, message: str) -> None:
     kopf.event(obj, type=type_, reason=reason, message=message[:1024])
 
 
+WORKER_IDLE_S = 1.0  # kopf's per-object workers (its default: 5 s)
+NO_CHANGE_HANDLERS = frozenset({"WorkflowRun", "Pod"})  # watched for events and indexes only
+
+
+class UnchangedKindsDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """kopf's diff base (the last-handled-configuration annotation), not built for the kinds
+    without change handlers (on.create/update/delete/resume; Workflows have them). kopf builds it
+    on every event of every watched object, a deep copy of the whole body (managedFields and
+    status too) to keep its spec and labels, and a WorkflowRun's or a Pod's is never used: their
+    handlers are events and indexes. An object whose kind is not named is diffed as kopf does."""
+
+    def __init__(self, *, prefix: str, unchanged: frozenset[str]) -> None:
+        super().__init__(prefix=prefix)
+        self.unchanged = unchanged
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        if body.get("kind") in self.unchanged:
+            return kopf.BodyEssence()
+        return super().build(body=body, extra_fields=extra_fields)
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="updraft.dev")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="updraft.dev")
+    settings.persistence.diffbase_storage = UnchangedKindsDiffBase(prefix="updraft.dev", unchanged=NO_CHANGE_HANDLERS)
     settings.persistence.finalizer = "updraft.dev/finalizer"
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
-    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    settings.queueing.error_delays = [1, 2, 5, 10, 30, 60]
+    # kopf's worker of an object keeps the object's last event (its whole body: managedFields,
+    # status) until it has idled this long; kopf's 5 s kept a body for nearly every live run and
+    # pod of a busy operator. A worker that exited is made again by the next event, cheaply.
+    settings.queueing.idle_timeout = WORKER_IDLE_S
     # the chart's resources exist before the operator starts, and its namespace (when namespaced)
     # is given: no scanning of namespaces and CRDs, which the chart's RBAC does not allow (kopf
     # retried the refused listing with backoff for about 110 s before it served a namespace)
@@ -123,7 +148,18 @@ async def run_index(body: kopf.Body, **_: Any) -> dict[str, Any]:
 @kopf.index(GROUP, VERSION, "workflows")
 async def workflow_index(body: kopf.Body, name: str, namespace: str | None, **_: Any) -> dict[Any, Workflow]:
     """Every workflow's view, from the watch: what a run's reconcile reads instead of a GET."""
-    return {(namespace or "", name): Workflow.from_body(body)}
+    return {(namespace or "", name): Workflow.from_body(without_spec_copies(body))}
+
+
+# annotations that copy the spec (an inline definition of up to 50 KB each time): kopf's diff base
+# and kubectl's last-applied-configuration; the index's views need neither
+SPEC_COPIES = ("updraft.dev/last-handled-configuration", "kubectl.kubernetes.io/last-applied-configuration")
+
+
+def without_spec_copies(body: Any) -> dict[str, Any]:
+    meta = dict(body["metadata"])
+    meta["annotations"] = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in SPEC_COPIES}
+    return {**body, "metadata": meta}
 
 
 @kopf.index("", "v1", "pods", labels={names.LABEL_MANAGED: names.MANAGED_BY, names.LABEL_RUN: kopf.PRESENT})
@@ -147,6 +183,8 @@ async def workflow_event(name: str, namespace: str | None, memo: Any, type: str 
     _attach(_ctx(memo), kwargs)
     if type == "DELETED":
         _schedules(memo).forget((namespace, name))
+        if not any(key[1] == name for key in kwargs["workflow_index"]):  # kopf dropped this one already
+            metrics.forget_workflow(name)
     else:
         _schedules(memo).add((namespace, name))
 
@@ -179,6 +217,7 @@ async def run_event(name: str, namespace: str | None, memo: Any, body: kopf.Body
     else:  # finalized: nothing left to do for it
         ctx.watched.unfollow(namespace, name)
         loop.forget((namespace, name))
+        metrics.RUN_STATES.set(namespace, name, None)
     if run.is_final or type == "DELETED":
         # a slot may have freed: the waiting runs that may start now look again at once (not
         # every waiting run: with a thousand queued, that is a thousand passes per run that ends),

@@ -81,12 +81,26 @@ def newest(watched: Mapping[str, Any], written: Mapping[str, Any] | None) -> Map
     return written if a is not None and b is not None and b > a else watched
 
 
+_KEPT_META = ("name", "namespace", "uid", "generation", "resourceVersion", "creationTimestamp",
+              "deletionTimestamp", "labels", "ownerReferences")
+
+
+def slim_run(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What a pass reads of a run's body (`WorkflowRun.from_body`, and the resourceVersion that
+    orders the watch's copy against the operator's own write): metadata without its managedFields
+    and annotations (kubectl's last-applied-configuration), the spec and the status. A run's
+    managedFields alone are as large as the rest of it."""
+    meta = body.get("metadata") or {}
+    return {"metadata": {k: meta[k] for k in _KEPT_META if k in meta},
+            "spec": body.get("spec") or {}, "status": body.get("status") or {}}
+
+
 class Watched:
     """The run loop's reads, fed by kopf's watches instead of a GET or LIST per pass:
 
-    - a run's body: kopf's live body of the run (the daemon's `body`, replaced on every watch
-      event), or the operator's own last write of it when that is newer (the watch echoes a
-      write a moment later);
+    - a run's body: the newest of the watch's latest event and the operator's own last write of
+      it (the watch echoes a write a moment later), slimmed (`slim_run`) and one per run: a pass
+      reads it, never the whole object kopf was handed;
     - a workflow: kopf's workflow index (`Workflow` views by namespace and name);
     - a run's pods: kopf's pod index (`ObservedPod`s by namespace and run label), fed by a watch
       of the operator's pods only (a server-side label selector).
@@ -96,7 +110,7 @@ class Watched:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
         self._live: dict[Key, Mapping[str, Any]] = {}
-        self._written: dict[Key, Mapping[str, Any]] = {}
+        self._written: dict[Key, int | None] = {}  # the resourceVersion of the operator's last write
         self._workflows: Mapping[Any, Iterable[Workflow]] | None = None
         self._pods: Mapping[Any, Iterable[ObservedPod]] | None = None
 
@@ -104,8 +118,10 @@ class Watched:
         self._workflows, self._pods = workflows, pods
 
     def follow(self, namespace: str, name: str, body: Mapping[str, Any]) -> None:
-        """A run loop starts: read the run from `body` (kopf keeps it current)."""
-        self._live[(namespace, name)] = body
+        """A watch event of a run the loop works on: read the run from it from now on, unless the
+        operator's own write of it is newer."""
+        key = (namespace, name)
+        self._live[key] = newest(slim_run(body), self._live.get(key) if key in self._written else None)
 
     def unfollow(self, namespace: str, name: str) -> None:
         self._live.pop((namespace, name), None)
@@ -116,19 +132,19 @@ class Watched:
         meta = body.get("metadata") or {}
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         if kind == "WorkflowRun" and key in self._live:
-            self._written[key] = body
+            self._written[key] = _version(body)
+            self._live[key] = newest(self._live[key], slim_run(body))
 
     def is_own_write(self, namespace: str, name: str, body: Mapping[str, Any]) -> bool:
         """Whether a watch event of a run only echoes the operator's own last write of it."""
         mine = self._written.get((namespace, name))
-        version = _version(body)
-        return mine is not None and version is not None and _version(mine) == version
+        return mine is not None and mine == _version(body)
 
     async def run(self, namespace: str, name: str) -> Mapping[str, Any] | None:
         """The run's freshest body, or None when it is gone."""
         live = self._live.get((namespace, name))
         if live is not None:
-            return newest(live, self._written.get((namespace, name)))
+            return live
         try:
             return await self.kube.get("WorkflowRun", name, namespace)
         except NotFound:

@@ -12,7 +12,7 @@ from harness import NS, T0, Clock, context
 from fakekube import FakeKube
 
 from updraft.engine import observe
-from updraft.handlers.context import newest
+from updraft.handlers.context import newest, slim_run
 from updraft.model.times import format_ts
 from updraft.model.workflow import Workflow
 from updraft.plan.admission import admitted_now, slot_view
@@ -40,7 +40,7 @@ async def test_once_attached_a_pass_reads_nothing_from_the_api(kube: FakeKube, c
     ctx.watched.attach({(NS, "wf"): [wf]}, {(NS, "r"): [observe(pod)]})
     ctx.watched.follow(NS, "r", live)
 
-    assert (await ctx.watched.run(NS, "r")) is live
+    assert (await ctx.watched.run(NS, "r")) == slim_run(live)
     assert await ctx.watched.workflow(NS, "wf") == wf
     assert await ctx.watched.workflow(NS, "other") is None
     assert [p.name for p in await ctx.watched.pods(NS, "r")] == ["r-t-1"]
@@ -49,11 +49,35 @@ async def test_once_attached_a_pass_reads_nothing_from_the_api(kube: FakeKube, c
 
     written = run("r", "11", "SUCCESS")
     ctx.watched.written("WorkflowRun", written)
-    assert (await ctx.watched.run(NS, "r")) is written, "its own write is newer than the watch for a moment"
+    assert (await ctx.watched.run(NS, "r")) == slim_run(written), "its own write is newer than the watch for a moment"
     assert ctx.watched.is_own_write(NS, "r", run("r", "11", "SUCCESS"))
     assert not ctx.watched.is_own_write(NS, "r", run("r", "12", "SUCCESS"))
     ctx.watched.unfollow(NS, "r")
     assert not ctx.watched.is_own_write(NS, "r", run("r", "11", "SUCCESS"))
+
+
+async def test_a_followed_run_is_kept_slim_and_once_whichever_copy_is_newer(kube: FakeKube, clock: Clock):
+    ctx = context(kube, clock)
+    heavy = run("r", "10", "RUNNING")
+    heavy["metadata"]["managedFields"] = [{"manager": "updraft-operator", "fieldsV1": {"f:status": {}}}]
+    heavy["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": "{...}"}
+    heavy["metadata"]["ownerReferences"] = [{"kind": "Workflow", "name": "wf", "uid": "u"}]
+    ctx.watched.follow(NS, "r", heavy)
+    kept = await ctx.watched.run(NS, "r")
+    assert kept is not None and set(kept["metadata"]) == {"name", "namespace", "resourceVersion", "uid", "ownerReferences"}
+    assert kept["status"] == {"runState": "RUNNING"} and kept["spec"] == {"workflowName": "wf"}
+
+    ctx.watched.written("WorkflowRun", run("r", "12", "SUCCESS"))
+    ctx.watched.follow(NS, "r", run("r", "11", "RUNNING"))  # a watch event older than the write
+    kept = await ctx.watched.run(NS, "r")
+    assert kept is not None and kept["metadata"]["resourceVersion"] == "12"
+    assert ctx.watched.is_own_write(NS, "r", run("r", "12", "SUCCESS"))
+    ctx.watched.follow(NS, "r", run("r", "13", "SUCCESS"))
+    kept = await ctx.watched.run(NS, "r")
+    assert kept is not None and kept["metadata"]["resourceVersion"] == "13"
+    assert len(ctx.watched._live) == 1 and len(ctx.watched._written) == 1, "one body per followed run"
+    ctx.watched.unfollow(NS, "r")
+    assert not ctx.watched._live and not ctx.watched._written
 
 
 async def test_before_attach_it_reads_from_the_api(kube: FakeKube, clock: Clock):
