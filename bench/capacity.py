@@ -48,6 +48,7 @@ from typing import Any, Iterable, Mapping
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from capacity_schedule import schedule_phase  # noqa: E402
+from results import merge_results  # noqa: E402
 from capacity_soak import soak_phase  # noqa: E402
 from capacity_cluster import (  # noqa: E402  (this directory is no package)
     CLUSTER, EMPTY, kubectl, GROUP, RELEASE, RELEASE_NS, RUN_NS, TOP, VERSION, install, kubeconfig, pause_cluster_wide_operators,
@@ -74,23 +75,6 @@ def rate_per_minute(done_at: Iterable[float], start: float, end: float) -> float
     if end <= start:
         return None
     return sum(1 for t in done_at if start <= t < end) * 60 / (end - start)
-
-
-def merge_results(path: pathlib.Path, updates: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge `updates` into the JSON object at `path` (other keys kept), written atomically."""
-    current: dict[str, Any] = {}
-    if path.exists():
-        try:
-            loaded = json.loads(path.read_text())
-            current = loaded if isinstance(loaded, dict) else {}
-        except json.JSONDecodeError:
-            current = {}
-    current.update(updates)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(current, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
-    return current
 
 
 def workflow_body(name: str, max_active_runs: int) -> dict[str, Any]:

@@ -112,6 +112,7 @@ def collect() -> None:
 
 IMPORT_RSS_BEFORE = rss_mb()
 import kopf  # noqa: E402
+from results import merge_results  # noqa: E402
 from kopf._cogs.clients import watching  # noqa: E402
 from kopf._cogs.configs.configuration import OperatorSettings  # noqa: E402
 from kopf._cogs.structs import bodies, patches, references  # noqa: E402
@@ -364,22 +365,6 @@ def top_allocations(snaps: dict[str, Any], base: str, at: str, limit: int) -> li
     diff = snaps[at].filter_traces(ignore).compare_to(snaps[base].filter_traces(ignore), "lineno")
     return [f"{s.size_diff / 2**20:8.2f} MB {s.count_diff:+8d} blocks  {s.traceback[0].filename.split('site-packages/')[-1]}"
             f":{s.traceback[0].lineno}" for s in diff[:limit]]
-
-
-def merge_results(path: Path, updates: dict[str, Any]) -> None:
-    """Merge into the JSON object at `path`, other keys kept (as bench/capacity.py does)."""
-    current: dict[str, Any] = {}
-    if path.exists():
-        try:
-            loaded = json.loads(path.read_text())
-            current = loaded if isinstance(loaded, dict) else {}
-        except json.JSONDecodeError:
-            current = {}
-    current.update(updates)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(current, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
 
 
 def main() -> None:

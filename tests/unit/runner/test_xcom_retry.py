@@ -104,6 +104,15 @@ def test_an_unreachable_task_api_makes_the_report_a_reason_not_an_error() -> Non
     assert why is not None and "unreachable" in why
 
 
+def _one_task_attempt(monkeypatch: pytest.MonkeyPatch, server: str) -> None:
+    """The environment of attempt 1 of an EmptyOperator task `t`, reporting to `server`."""
+    definition = {"d": {"tasks": {"t": {"operator": "airflow.providers.standard.operators.empty.EmptyOperator"}}}}
+    for k, v in {"UPDRAFT_WORKFLOW": "wf", "UPDRAFT_RUN": "run-1", "UPDRAFT_TASK_ID": "t", "UPDRAFT_ATTEMPT": "1",
+                 "UPDRAFT_LOGICAL_DATE": "2026-03-01T00:00:00Z", "UPDRAFT_DEFINITION": json.dumps(definition),
+                 "UPDRAFT_NAMESPACE": "ns", "UPDRAFT_TASK_API_URL": server, "UPDRAFT_TASK_TOKEN": "tok"}.items():
+        monkeypatch.setenv(k, v)
+
+
 @pytest.mark.airflow
 def test_the_runner_reports_what_its_termination_message_says_after_writing_it(
         server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,11 +128,7 @@ def test_the_runner_reports_what_its_termination_message_says_after_writing_it(
         return real(self, outcome, timeout)
 
     monkeypatch.setattr(TaskApiClient, "report", report)
-    definition = {"d": {"tasks": {"t": {"operator": "airflow.providers.standard.operators.empty.EmptyOperator"}}}}
-    for k, v in {"UPDRAFT_WORKFLOW": "wf", "UPDRAFT_RUN": "run-1", "UPDRAFT_TASK_ID": "t", "UPDRAFT_ATTEMPT": "1",
-                 "UPDRAFT_LOGICAL_DATE": "2026-03-01T00:00:00Z", "UPDRAFT_DEFINITION": json.dumps(definition),
-                 "UPDRAFT_NAMESPACE": "ns", "UPDRAFT_TASK_API_URL": server, "UPDRAFT_TASK_TOKEN": "tok"}.items():
-        monkeypatch.setenv(k, v)
+    _one_task_attempt(monkeypatch, server)
     assert runner_main.main() == 0
     assert written_first == [True]
     reports = [body for path, body in Scripted.posted if path.endswith("/report")]
@@ -185,11 +190,7 @@ def test_the_runner_reports_before_it_ships_its_log(server: str, tmp_path: Path,
     log = tmp_path / "termination-log"
     monkeypatch.setattr(runner_main, "TERMINATION_LOG", str(log))
     monkeypatch.setattr(runner_main, "_start_shipper", lambda env: Shipper())
-    definition = {"d": {"tasks": {"t": {"operator": "airflow.providers.standard.operators.empty.EmptyOperator"}}}}
-    for k, v in {"UPDRAFT_WORKFLOW": "wf", "UPDRAFT_RUN": "run-1", "UPDRAFT_TASK_ID": "t", "UPDRAFT_ATTEMPT": "1",
-                 "UPDRAFT_LOGICAL_DATE": "2026-03-01T00:00:00Z", "UPDRAFT_DEFINITION": json.dumps(definition),
-                 "UPDRAFT_NAMESPACE": "ns", "UPDRAFT_TASK_API_URL": server, "UPDRAFT_TASK_TOKEN": "tok"}.items():
-        monkeypatch.setenv(k, v)
+    _one_task_attempt(monkeypatch, server)
     assert runner_main.main() == 0
     assert reports_when_closed == [1]
     reports = [json.loads(body) for path, body in Scripted.posted if path.endswith("/report")]
