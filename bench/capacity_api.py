@@ -12,9 +12,10 @@
    reaches it by, and it would run the image on the node rather than this checkout's code.
 3. An unmodified boto3 client times, one call after another, GET_CALLS GetWorkflowRun calls on
    runs picked at random and LIST_CALLS ListWorkflowRuns calls (default page size): walks of
-   LIST_WALK pages, the first page and then each NextToken. Also timed, for comparison: the
-   LIST of one workflow's runs from the Kubernetes API that ListWorkflowRuns makes, and the
-   API's own mean time per operation (its /metrics). The API process's RSS comes from /proc.
+   LIST_WALK pages, the first page and then each NextToken. Also timed, for comparison, from
+   the Kubernetes API directly: the LIST of one workflow's runs that ListWorkflowRuns makes
+   (in pages of 500, as it makes it, and unpaged), and a GET of a run; and the API's own mean
+   time per operation (its /metrics). The API process's RSS comes from /proc.
 4. The runs and workflows are deleted at the end (a delete-collection by label).
 
 Keys: api_get_run_p50_ms_<N>, api_get_run_p99_ms_<N>, api_list_runs_p50_ms_<N>,
@@ -307,6 +308,18 @@ def time_kube_list(workflow: str, limit: int | None, calls: int = 10) -> list[fl
     return list(asyncio.run(_cluster(work)))
 
 
+def time_kube_get(runs: list[tuple[str, str]]) -> list[float]:
+    """A GET of one run from the Kubernetes API (GetWorkflowRun makes three such GETs), alone."""
+    async def work(client: Any, custom: Any) -> list[float]:
+        took = []
+        for name, _ in runs:
+            t0 = time.perf_counter()
+            await custom.get_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns", name)
+            took.append(time.perf_counter() - t0)
+        return took
+    return list(asyncio.run(_cluster(work)))
+
+
 def delete_stored() -> dict[str, Any]:
     """Delete the phase's runs and workflows (one delete-collection each); a failure is reported,
     not raised: the namespace goes with the release afterwards all the same."""
@@ -354,6 +367,7 @@ def api_phase(runs: int, parallel: int) -> dict[str, Any]:
             for op in ("GetWorkflowRun", "ListWorkflowRuns", "ListWorkflows")}
         result["kube_list_one_workflow"] = latency_ms(time_kube_list(workflows[0], 500))
         result["kube_list_one_workflow_unpaged"] = latency_ms(time_kube_list(workflows[0], None))
+        result["kube_get_run"] = latency_ms(time_kube_get(pick_runs(stored, 50, seed=3)))
     finally:
         result.update(delete_stored())
     return result
@@ -365,10 +379,11 @@ def api_rows(r: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         return "-" if v is None else f"{v:,.1f} ms"
     g, lst = r.get("get_run") or {}, r.get("list_runs") or {}
     kube, server = r.get("kube_list_one_workflow") or {}, r.get("server_mean_ms") or {}
-    unpaged = r.get("kube_list_one_workflow_unpaged") or {}
+    unpaged, get = r.get("kube_list_one_workflow_unpaged") or {}, r.get("kube_get_run") or {}
     rss = ((r.get("api_rss_mb") or {}).get("after") or {})
     return [(f"GetWorkflowRun p50 / p99, {r.get('runs')} runs", f"{ms(g.get('p50_ms'))} / {ms(g.get('p99_ms'))}",
              f"{g.get('calls')} calls; max {ms(g.get('max_ms'))}; server mean {ms(server.get('GetWorkflowRun'))}"),
+            ("  a Kubernetes GET of a run, alone", ms(get.get("p50_ms")), f"p50 of {get.get('calls')} (the call makes 3 GETs)"),
             (f"ListWorkflowRuns p50 / p99, {r.get('runs')} runs", f"{ms(lst.get('p50_ms'))} / {ms(lst.get('p99_ms'))}",
              f"{lst.get('calls')} calls, {r.get('runs_per_workflow')} runs per workflow; max {ms(lst.get('max_ms'))}; "
              f"server mean {ms(server.get('ListWorkflowRuns'))}"),
