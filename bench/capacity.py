@@ -19,6 +19,8 @@ drives it through the Kubernetes API (parallel creates from one asyncio client, 
   --soak-history); soak_rss_growth_mb and what the API server stores at the end (capacity_soak);
 - schedule: for each N of --schedule-workflows, N workflows firing every minute on the same
   minute; schedule_delay_p50_s_<N>/p99 from each fire time to its run's creation (capacity_schedule);
+- api: --api-runs finished runs stored with the operator at 0 replicas, then GetWorkflowRun and
+  ListWorkflowRuns timed through boto3 against `updraft api serve` (capacity_api);
 - the operator's RSS and CPU, sampled from its /metrics (through the apiserver's pod proxy) or,
   failing that, /proc of its container's process on this host.
 
@@ -35,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import pathlib
 import platform
@@ -47,12 +48,13 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from capacity_api import api_phase, api_rows, result_keys  # noqa: E402
 from capacity_schedule import schedule_phase  # noqa: E402
 from results import merge_results  # noqa: E402
 from capacity_soak import soak_phase  # noqa: E402
 from capacity_cluster import (  # noqa: E402  (this directory is no package)
     CLUSTER, EMPTY, kubectl, GROUP, RELEASE, RELEASE_NS, RUN_NS, TOP, VERSION, install, kubeconfig, pause_cluster_wide_operators,
-    proc_rss_mb, restore_operators, uninstall, versions)
+    percentile, proc_rss_mb, restore_operators, uninstall, versions)
 
 OUT = TOP / "bench" / "out" / "bench.json"
 SMOKE_OUT = TOP / "_out" / "capacity-smoke.json"
@@ -61,14 +63,6 @@ DONE = ("SUCCESS", "FAILED", "STOPPED")
 
 
 # ---- pure helpers -------------------------------------------------------------------------------
-
-def percentile(values: Iterable[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of the values; None when there are none."""
-    xs = sorted(values)
-    if not xs:
-        return None
-    return xs[max(0, math.ceil(q / 100 * len(xs)) - 1)]
-
 
 def rate_per_minute(done_at: Iterable[float], start: float, end: float) -> float | None:
     """Completions per minute inside [start, end)."""
@@ -358,6 +352,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
                       f"{op.get('task_pods_max')} at most"),
                      (f"operator CPU ({name})", fmt(op.get("cpu_s"), " s"), f"{fmt(op.get('cpu_cores_avg'))} cores on average"),
                      (f"operator restarts ({name})", fmt(op.get("restarts")), "")]
+    api = results.get("api") or {}
+    rows += api_rows(api) if api else []
     print(f"\nUpdraft capacity on KWOK pods ({'smoke' if args.smoke else 'full'}):")
     for label, value, note in rows:
         print(f"  {label:<40} {value:>12}   {note}")
@@ -386,6 +382,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     for r in schedules.values():
         keys[f"schedule_delay_p50_s_{r['workflows']}"] = r.get("delay_p50_s")
         keys[f"schedule_delay_p99_s_{r['workflows']}"] = r.get("delay_p99_s")
+    if api:
+        keys.update(result_keys(api["runs"], api["get_run"], api["list_runs"], api["api_rss_mb"]["after"].get("VmRSS")))
     if peaks:
         keys["operator_rss_mb_peak"] = max(peaks)
     at_1000 = [x for x in (so.get("rss_mb_peak_1000_pods"), do.get("rss_mb_peak_1000_pods")) if x is not None]
@@ -396,8 +394,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     run_args = {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()}
     phases = {name: {**r, "at": at, "args": run_args, "wall_s": results.get("wall_s"),
                      "loadavg_1m_before_after": results.get("loadavg_1m_before_after")}
-              for name, r in (("sustained", s), ("drain", d), ("soak", soaked), *schedules.items()) if r}
-    previous = {}
+              for name, r in (("sustained", s), ("drain", d), ("soak", soaked), ("api", api), *schedules.items()) if r}
+    previous: dict[str, Any] = {}
     if args.out.exists():
         try:
             previous = json.loads(args.out.read_text()).get("capacity") or {}
@@ -424,6 +422,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--soak-history", type=int, default=20, help="runs.historyLimit (per workflow) during the soak")
     ap.add_argument("--schedule-workflows", default="100,1000",
                     help="comma-separated workflow counts for the schedule phase, each firing every minute ('': skip)")
+    ap.add_argument("--api-runs", type=int, default=10000, help="runs stored for the api phase (0: skip)")
     ap.add_argument("--workflows", type=int, default=10, help="single-task workflows the runs are spread over")
     ap.add_argument("--max-active-runs", type=int, default=20, help="max_active_runs of each workflow")
     ap.add_argument("--parallel", type=int, default=32, help="concurrent create calls")
@@ -438,19 +437,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.rate, args.duration, args.warmup, args.settle = 60, 30, 5, 45
         args.drain_runs, args.drain_timeout, args.sample_every = 30, 60, 3
-        args.schedule_workflows, args.soak_runs = "", 0
+        args.schedule_workflows, args.soak_runs, args.api_runs = "", 0, 0
     if args.out is None:  # the smoke's figures are no benchmark: they stay out of the committed file
         args.out = SMOKE_OUT if args.smoke else OUT
     return args
 
 
 def phase_values(phase: str, soak_history: int) -> list[str]:
-    """Chart values a phase needs on top of the defaults: the soak's retention, and room for the
-    schedule phase's N workflows (quotas.maxWorkflows is 100 by default)."""
+    """Chart values a phase needs on top of the defaults: the soak's retention, room for the
+    schedule phase's N workflows (quotas.maxWorkflows is 100 by default), no operator for the api
+    phase."""
     if phase == "soak":
         return ["--set", f"runs.historyLimit={soak_history}"]
     if phase.startswith("schedule_"):
         return ["--set", f"quotas.maxWorkflows={max(100, int(phase.split('_')[1]) + 10)}"]
+    if phase == "api":
+        return ["--set", "operator.replicas=0"]  # stored runs, none to run
     return []
 
 
@@ -458,7 +460,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     phases = ([("sustained")] if args.rate > 0 and args.duration > 0 else []) + (["drain"] if args.drain_runs else [])
     phases += (["soak"] if args.soak_runs else []) + [
-        f"schedule_{int(n)}" for n in args.schedule_workflows.split(",") if n.strip()]
+        f"schedule_{int(n)}" for n in args.schedule_workflows.split(",") if n.strip()] + (["api"] if args.api_runs else [])
     kwok_was_up = subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "status"], capture_output=True).returncode == 0
     env = {**os.environ, "QUIET": "1", "KWOK_TASK_MS": str(args.task_ms)}
     subprocess.run(["bash", str(CLUSTER / "kwok.sh"), "up"], check=True, env=env)
@@ -467,9 +469,8 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     try:
         for i, phase in enumerate(phases):  # each phase on a fresh install: no leftovers of the one before
-            extra = phase_values(phase, args.soak_history)
-            install([x for kv in args.set for x in ("--set", kv)] + extra)
-            results[phase] = asyncio.run(measure(args, phase))
+            install([x for kv in args.set for x in ("--set", kv)] + phase_values(phase, args.soak_history))
+            results[phase] = api_phase(args.api_runs, args.parallel) if phase == "api" else asyncio.run(measure(args, phase))
             if i < len(phases) - 1:
                 uninstall(wait=True)
     finally:
@@ -486,4 +487,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

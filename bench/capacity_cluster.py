@@ -1,19 +1,30 @@
 """The capacity benchmark's cluster side: kubectl/helm of the local cluster, the bench's own
-namespaced Updraft release, pausing a cluster-wide operator meanwhile, and the clean-up."""
+namespaced Updraft release, pausing a cluster-wide operator meanwhile, and the clean-up; and the
+nearest-rank percentile every phase reports with."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import pathlib
 import subprocess
+from typing import Iterable
 
 TOP = pathlib.Path(__file__).resolve().parents[1]
 CLUSTER = TOP / "hack" / "cluster"
 GROUP, VERSION = "updraft.dev", "v1alpha1"
 RELEASE, RELEASE_NS, RUN_NS = "capbench", "updraft-capbench-system", "updraft-capbench"
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"  # every bench workflow's one task
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of the values; None when there are none."""
+    xs = sorted(values)
+    if not xs:
+        return None
+    return xs[max(0, math.ceil(q / 100 * len(xs)) - 1)]
 
 
 # ---- the cluster --------------------------------------------------------------------------------

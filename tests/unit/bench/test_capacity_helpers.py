@@ -137,3 +137,9 @@ def test_each_phase_gets_the_chart_values_it_needs() -> None:
     assert phase_values("schedule_10", 20) == ["--set", "quotas.maxWorkflows=100"]  # never below the default
     assert phase_values("soak", 20) == ["--set", "runs.historyLimit=20"]
     assert phase_values("drain", 20) == []
+
+
+def test_the_api_phase_runs_without_an_operator() -> None:
+    from capacity import phase_values
+
+    assert phase_values("api", 20) == ["--set", "operator.replicas=0"]
