@@ -107,7 +107,8 @@ class FakeKube:
             return None
 
     async def list(self, kind: str, namespace: str | None = None,
-                   labels: Mapping[str, str] | None = None, fields: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+                   labels: Mapping[str, str] | None = None, fields: Mapping[str, str] | None = None,
+                   page_size: int = 500) -> list[dict[str, Any]]:
         await self._check("list", kind)
         out = []
         for (k, ns, _), obj in sorted(self.objects.items()):

@@ -111,10 +111,12 @@ class Service:
 
     async def _runs(self, workflow: Obj) -> list[Obj]:
         """The workflow's runs, selected by the server by label (the operator labels every run on
-        its first pass; the API labels the runs it makes) and read in pages; the spec decides,
-        as a label value may be shortened."""
+        its first pass; the API labels the runs it makes) and read in one answer: every page of
+        ListWorkflowRuns sorts them all anyway, and an unpaged LIST comes from the API server's
+        cache (Kube.list); the spec decides, as a label value may be shortened."""
         name = workflow["metadata"]["name"]
-        items = await self.kube.list("WorkflowRun", self.ns, labels={names.LABEL_WORKFLOW: names.label_value(name)})
+        items = await self.kube.list("WorkflowRun", self.ns, labels={names.LABEL_WORKFLOW: names.label_value(name)},
+                                     page_size=0)
         return [r for r in items if r["spec"].get("workflowName") == name]
 
     async def _run(self, workflow: Obj, run_id: str) -> Obj:

@@ -190,8 +190,10 @@ class Kube:
                    fields: Mapping[str, str] | None = None, page_size: int = LIST_PAGE) -> list[dict[str, Any]]:
         """Every object of `kind` (matching `labels` and `fields`, selected by the server), read in
         pages of `page_size` (`limit`/`continue`), so no single answer holds everything; each page
-        has the call's deadline."""
-        base: list[tuple[str, Any]] = [("limit", page_size)]
+        has the call's deadline. `page_size` 0 reads it in one answer, which the API server serves
+        from its watch cache: a paged LIST is read from etcd, and a label selector is applied after
+        the read, so paging one workflow's 2,000 runs out of 10,000 took 2.6 s against 0.36 s."""
+        base: list[tuple[str, Any]] = [("limit", page_size)] if page_size > 0 else []
         if labels:
             base.append(("labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
         if fields:

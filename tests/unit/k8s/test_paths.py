@@ -22,3 +22,26 @@ def test_a_name_that_cannot_be_an_object_never_reaches_the_url(name: str) -> Non
         KINDS["WorkflowVersion"].path("data", name)
     with pytest.raises(NotFound):
         KINDS["Pod"].path(name)
+
+
+async def test_a_list_is_paged_unless_asked_for_in_one_answer() -> None:
+    """Paged by default (no single answer holds everything); page_size 0 sends no limit, so the
+    API server answers from its watch cache (docs/performance.md: 2.6 s against 0.36 s)."""
+    from updraft.k8s.resources import Kube
+
+    asked: list[list[tuple[str, object]]] = []
+    pages = [{"items": [{"n": 1}], "metadata": {"continue": "t"}}, {"items": [{"n": 2}], "metadata": {}}]
+
+    class Recording(Kube):
+        async def _call(self, method: str, path: str, body: object = None, **kw: object) -> dict[str, object]:
+            asked.append(list(kw.get("query") or []))  # type: ignore[call-overload]
+            return pages[len(asked) - 1] if len(asked) <= len(pages) else {"items": []}
+
+    kube = Recording.__new__(Recording)
+    assert await kube.list("WorkflowRun", "data", {"a": "b"}) == [{"n": 1}, {"n": 2}]
+    assert asked == [[("limit", 500), ("labelSelector", "a=b")], [("limit", 500), ("labelSelector", "a=b"),
+                                                                  ("continue", "t")]]
+    asked.clear()
+    pages[:] = [{"items": [{"n": 3}], "metadata": {}}]
+    assert await kube.list("WorkflowRun", "data", {"a": "b"}, page_size=0) == [{"n": 3}]
+    assert asked == [[("labelSelector", "a=b")]]
