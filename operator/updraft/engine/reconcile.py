@@ -361,6 +361,10 @@ def _infra(s: _Step, ti: TaskInstance, reason: str) -> None:
 def _apply_outcome(s: _Step, task: Task, ti: TaskInstance, outcome: Outcome, ended: datetime,
                    started: datetime | None, pod: ObservedPod | None = None) -> None:
     started_at = ti.started_at or started
+    if started_at is None and pod is not None and pod.reported is not None:
+        # a task of a second can report before the kubelet writes its pod's status: it ran, and
+        # its creation is the best start we know (the duration and the API need one)
+        started_at = pod.created_at
     ti = logfate.fate(ti, outcome, pod, shipping=s.settings.ship_logs, ran=started is not None)
     if outcome.state == "success":
         s.set_task(ti, status=TaskState.SUCCESS, ended_at=ended, started_at=started_at)

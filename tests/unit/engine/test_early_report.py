@@ -85,3 +85,17 @@ def test_observe_reads_the_report_annotation_apart_from_the_termination_message(
     assert (seen.reported, seen.outcome) == (Outcome("success"), None)
     body["metadata"]["annotations"][names.ANNOTATION_REPORT] = "not json"
     assert observe(body).reported is None  # broken: as if none (the termination message decides)
+
+
+def test_a_report_ahead_of_the_kubelets_status_still_gives_the_attempt_a_start() -> None:
+    """A task of a second reports before the kubelet writes the pod's status: its attempt has run,
+    and its duration counts from the pod's creation (the metric and the API need a start)."""
+    body = {"metadata": {"name": pn("a", 1), "creationTimestamp": "2026-01-01T00:00:00Z",
+                         "labels": {names.LABEL_ATTEMPT: "1"},
+                         "annotations": {names.ANNOTATION_TASK_ID: "a", names.ANNOTATION_REPORT: '{"state":"success"}'}}}
+    seen = observe(body)
+    assert seen.started_at is None and seen.created_at is not None  # what the kubelet said: nothing yet
+    d = _decide(running(ti("a", "QUEUED"), ti("b", "NONE", 0)), [seen])
+    a = d.status.tasks["a"]
+    assert a.status == "SUCCESS" and a.started_at == seen.created_at and a.ended_at == NOW
+    assert d.status.tasks["b"].status == "QUEUED"
