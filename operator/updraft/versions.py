@@ -33,6 +33,7 @@ from updraft.sources import Fetched, fetch
 # what a version made before graphs were stored is loaded with: it was valid when it was made
 WIDEST = Limits(max_definition_bytes=10**9, max_active_runs_limit=10**6, max_retries=10**6,
                 max_retry_delay_s=10**9, max_execution_timeout_s=10**9, max_tasks=10**6)
+CACHE_TASKS = 50_000  # tasks of the graphs kept loaded: about 16 MiB at most
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,16 @@ class Loaded:
 
 
 class Versions:
-    """Stores and loads WorkflowVersions; keeps the last `cache_size` loaded graphs (versions are
-    immutable, so an entry never goes stale; a pruned version made again has a new uid)."""
+    """Stores and loads WorkflowVersions; keeps the graphs loaded last, up to `cache_tasks` tasks
+    in all (versions are immutable, so an entry never goes stale; a pruned version made again has
+    a new uid). The bound is in tasks, not versions: every run pass and every schedule pass loads
+    its version, so the cache must hold one version of each busy workflow (a bound of 256 versions
+    turned every pass into a GET at 1,000 workflows), and a graph costs about 0.3 KiB a task."""
 
-    def __init__(self, kube: Kube, cache_size: int = 256) -> None:
+    def __init__(self, kube: Kube, cache_tasks: int = CACHE_TASKS) -> None:
         self.kube = kube
         self._cache: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
-        self._size = cache_size
+        self._budget, self._weight = cache_tasks, 0
         self.compiled_legacy = 0  # versions without a stored graph compiled by this process
 
     async def store(self, compiled: Compiled, workflow: Workflow, timezone: str) -> Loaded:
@@ -137,7 +141,14 @@ class Versions:
                                namespace)
 
     def _put(self, key: tuple[str, str], loaded: Loaded) -> None:
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._weight -= _weight(old)
         self._cache[key] = loaded
-        self._cache.move_to_end(key)
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
+        self._weight += _weight(loaded)
+        while self._weight > self._budget and len(self._cache) > 1:  # the newest always stays
+            self._weight -= _weight(self._cache.popitem(last=False)[1])
+
+
+def _weight(loaded: Loaded) -> int:
+    return 1 + len(loaded.graph.tasks)

@@ -57,10 +57,36 @@ async def test_a_missing_version_is_permanent() -> None:
 async def test_the_cache_is_bounded() -> None:
     kube = FakeKube()
     await legacy_version(kube)
-    versions = Versions(kube, cache_size=1)  # type: ignore[arg-type]
+    versions = Versions(kube, cache_tasks=1)  # type: ignore[arg-type]
     await versions.load("d", "old", "a" * 32)
     stored = kube.objects[("WorkflowVersion", "d", names.version_object_name("old", "a" * 32))]
     await kube.create({**stored, "metadata": {"name": names.version_object_name("old", "c" * 32)}}, "d")
     await versions.load("d", "old", "c" * 32)
     await versions.load("d", "old", "a" * 32)
     assert kube.calls[("get", "WorkflowVersion")] == 3
+
+
+async def test_the_cache_holds_a_thousand_small_workflows_and_bounds_big_ones_by_tasks() -> None:
+    """Every run and schedule pass loads its version: at 1,000 one-task workflows each must be a
+    cache hit (a bound of 256 versions made every pass a GET); the bound is counted in tasks."""
+    from updraft.definition import to_dict, validate
+
+    kube = FakeKube()
+    small_definition = "w:\n  tasks:\n    a: {operator: EmptyOperator}\n"
+    graph = to_dict(validate(small_definition).graph)  # type: ignore[arg-type]
+    for i in range(1000):
+        vid = f"{i:032x}"
+        await kube.create({"apiVersion": "updraft.dev/v1alpha1", "kind": "WorkflowVersion",
+                           "metadata": {"name": names.version_object_name(f"w{i}", vid)},
+                           "spec": {"workflowName": f"w{i}", "versionId": vid,
+                                    "definition": small_definition, "graph": graph}}, "d")
+    versions = Versions(kube)  # type: ignore[arg-type]
+    for _ in range(3):
+        for i in range(1000):
+            await versions.load("d", f"w{i}", f"{i:032x}")
+    assert kube.calls[("get", "WorkflowVersion")] == 1000
+    small = Versions(kube, cache_tasks=2 * 500)  # type: ignore[arg-type]
+    for _ in range(2):
+        for i in range(1000):
+            await small.load("d", f"w{i}", f"{i:032x}")
+    assert kube.calls[("get", "WorkflowVersion")] == 1000 + 2000  # 500 fit: every load of a cycle misses

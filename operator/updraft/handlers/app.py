@@ -140,9 +140,11 @@ async def workflow_deleted(body: kopf.Body, name: str, namespace: str | None, pa
 
 
 @kopf.index(GROUP, VERSION, "workflowruns")
-async def run_index(body: kopf.Body, **_: Any) -> dict[str, Any]:
-    """Every run's slim view, kept by kopf from the watch: what admission and the schedule read."""
-    return {ALL_RUNS: slot_view(body)}
+async def run_index(body: kopf.Body, **_: Any) -> dict[Any, WorkflowRun]:
+    """Every run's slim view, kept by kopf from the watch: what admission and the schedule read,
+    under ALL_RUNS and under its (namespace, workflow)."""
+    view = slot_view(body)
+    return {ALL_RUNS: view, (view.namespace, view.workflow): view}
 
 
 @kopf.index(GROUP, VERSION, "workflows")

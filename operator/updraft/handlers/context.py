@@ -27,7 +27,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-ALL_RUNS = "all"  # the one key of the operator's run index
+ALL_RUNS = "all"  # the run index's key of every run; each run is also under (namespace, its workflow)
 
 
 class RunBook:
@@ -59,6 +59,14 @@ class RunBook:
         if self._index is not None:
             return list(self._index.get(ALL_RUNS, ()))
         return [slot_view(body) for body in await self.kube.list("WorkflowRun", self.namespace)]
+
+    async def of_workflow(self, namespace: str, workflow: str) -> list[WorkflowRun]:
+        """The runs of one workflow, by spec (a run made with kubectl may lack the workflow label):
+        from the index's key of that workflow, not a scan of every run (a schedule pass per
+        workflow, each scanning every run, grew as workflows times runs)."""
+        if self._index is not None:
+            return list(self._index.get((namespace, workflow), ()))
+        return [r for r in await self.all() if r.namespace == namespace and r.workflow == workflow]
 
 
 Key = tuple[str, str]  # (namespace, name)

@@ -50,7 +50,7 @@ async def prune_runs(ctx: Context, workflow: Workflow) -> list[str]:
     """Delete the workflow's finished runs beyond its history limit or age (`plan.retention`);
     returns their names. What a run owns (pods, Secrets, XCom) goes with it."""
     keep = workflow.run_history_limit
-    mine = [r for r in await ctx.runs.all() if r.namespace == workflow.namespace and r.workflow == workflow.name]
+    mine = await ctx.runs.of_workflow(workflow.namespace, workflow.name)
     doomed = retention.expired(mine, ctx.settings.run_history_limit if keep is None else keep,
                                timedelta(days=ctx.settings.run_max_age_days), ctx.now())
     for name in doomed:
@@ -63,7 +63,7 @@ async def tick(ctx: Context, workflow: Workflow) -> tuple[dict[str, Any], dateti
     now = ctx.now()
     schedule, max_active_runs = await schedule_of(ctx, workflow)
     at_capacity = schedule is not None and active_runs(
-        await ctx.runs.all(), workflow.namespace, workflow.name) >= max_active_runs
+        await ctx.runs.of_workflow(workflow.namespace, workflow.name), workflow.namespace, workflow.name) >= max_active_runs
     step = scheduling.tick(workflow, schedule, now, timedelta(seconds=ctx.settings.schedule_starting_deadline_s),
                            at_capacity)
     if step.due is not None and await create_scheduled_run(ctx, workflow, step.due):

@@ -84,7 +84,7 @@ async def _prune_versions(ctx: Context, workflow: Workflow, latest: str) -> None
 async def _runs_of(ctx: Context, workflow: Workflow) -> list[WorkflowRun]:
     """Every run of the workflow, by spec (a run made with kubectl may lack the workflow label),
     from the run index (slim views that keep the spec): no LIST of every run per reconcile."""
-    return [r for r in await ctx.runs.all() if r.namespace == workflow.namespace and r.workflow == workflow.name]
+    return await ctx.runs.of_workflow(workflow.namespace, workflow.name)
 
 
 async def reconcile_workflow(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
