@@ -131,12 +131,13 @@ async def workflow_changed(body: kopf.Body, patch: kopf.Patch, memo: Any, **_: A
 
 
 @kopf.on.delete(GROUP, VERSION, "workflows")
-async def workflow_deleted(body: kopf.Body, name: str, namespace: str | None, patch: kopf.Patch, memo: Any, **_: Any) -> None:
+async def workflow_deleted(body: kopf.Body, name: str, namespace: str | None, patch: kopf.Patch, memo: Any,
+                           retry: int = 0, **_: Any) -> None:
     ctx = _ctx(memo)
     patch.status["workflowStatus"] = "DELETING"
     unfinished = await workflows.stop_runs_before_delete(ctx, Workflow.from_body(body))
     if unfinished:
-        raise kopf.TemporaryError(f"waiting for {unfinished} run(s) to stop", delay=2)
+        raise kopf.TemporaryError(f"waiting for {unfinished} run(s) to stop", delay=workflows.stop_poll_delay(retry))
 
 
 @kopf.index(GROUP, VERSION, "workflowruns")
