@@ -212,8 +212,9 @@ class Context:
     runs: RunBook = field(init=False)
     watched: Watched = field(init=False)
     waiting: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name) of runs not admitted yet
-    # how many workflow reconciles (fetch, validate, store a version, check the log group) run at
-    # once: at start every workflow is reconciled, and 1,000 at once outgrew the operator's memory
+    # how many workflow reconciles (fetch, validate, store a version, check the log group) and
+    # deletions (their runs' stop) run at once: at start every workflow is reconciled, and 1,000
+    # at once outgrew the operator's memory
     workflow_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WORKFLOW_RECONCILES))
 
     def __post_init__(self) -> None:

@@ -31,3 +31,37 @@ async def test_a_deleted_workflow_stops_its_runs_and_backs_off_while_they_stop(k
 
     await kube.patch_status("WorkflowRun", "w-1", NS, {"runState": "STOPPED"})
     await app.workflow_deleted(body=body, name="w", namespace=NS, patch=kopf.Patch(), memo=memo, retry=7)  # done
+
+
+async def test_many_deleted_workflows_write_their_runs_stop_a_few_at_a_time(kube: FakeKube, clock: Clock) -> None:
+    import asyncio
+
+    from updraft.handlers.context import WORKFLOW_RECONCILES
+
+    names = [f"w{i}" for i in range(12)]
+    for name in names:
+        await make_workflow(kube, clock, name, chain(1, name))
+        await start(kube, name, f"{name}-1")
+    memo = {"ctx": context(kube, clock)}
+    real, at_once, most = kube.patch, [0], [0]
+
+    async def slow_patch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        at_once[0] += 1
+        most[0] = max(most[0], at_once[0])
+        try:
+            await asyncio.sleep(0.02)  # long enough for every deletion to pile up if unbounded
+            return await real(*args, **kwargs)
+        finally:
+            at_once[0] -= 1
+
+    kube.patch = slow_patch  # type: ignore[method-assign]
+
+    async def delete(name: str) -> None:
+        with pytest.raises(kopf.TemporaryError):
+            await app.workflow_deleted(body=await kube.get("Workflow", name, NS), name=name, namespace=NS,
+                                       patch=kopf.Patch(), memo=memo)
+
+    await asyncio.gather(*(delete(n) for n in names))
+    assert 1 < most[0] <= WORKFLOW_RECONCILES
+    for n in names:
+        assert (await kube.get("WorkflowRun", f"{n}-1", NS))["spec"]["stop"] is True
