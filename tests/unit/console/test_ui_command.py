@@ -93,15 +93,17 @@ def _redeem(url: str) -> int:
 
 def test_the_printed_launch_url_signs_in_once(api_url: str, admin_env: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ui", "--endpoint-url", api_url, "--region", "us-east-1", "--expires", "60"]) == 0
-    # (other tests may have left a logging handler on stdout: find the command's own lines)
-    out = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("[")]
-    url = out[0]
-    assert url.startswith(f"{api_url}/ui/launch#") and "Open it within" in out[2]
+    # (other tests may have left a logging handler on stdout, whose lines may come before or
+    # after the command's own: find the command's lines, and read its one JSON object)
+    out = capsys.readouterr().out.splitlines()
+    url = next(line for line in out if line.startswith(f"{api_url}/ui/launch#"))
+    assert any("Open it within" in line for line in out[out.index(url):])
     assert _redeem(url) == 303
     assert _redeem(url) == 401  # used
     assert main(["ui", "--endpoint-url", api_url, "--region", "us-east-1", "-o", "json"]) == 0
     printed = capsys.readouterr().out
-    answer = json.loads(printed[printed.index("\n{") + 1 if not printed.startswith("{") else 0:])
+    start = 0 if printed.startswith("{") else printed.index("\n{") + 1
+    answer, _ = json.JSONDecoder().raw_decode(printed[start:])
     assert set(answer) >= {"AuthorizedUrl", "SessionId", "UrlExpiresAt", "SessionExpiresAt"}
 
 
