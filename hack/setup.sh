@@ -10,6 +10,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 packages=(containerd runc containernetworking-plugins buildah skopeo iptables ipset conntrack
   debootstrap busybox-static file openssl socat gcc libc6-dev make git curl ca-certificates
   iproute2 procps util-linux
+  postgresql  # Airflow's database in the peers benchmark (bench/peers; its set-up check runs in make test)
   chromium)  # the console's browser test drives it with Playwright (executable_path=/usr/bin/chromium)
 missing=()
 for p in "${packages[@]}"; do

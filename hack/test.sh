@@ -7,7 +7,9 @@
 #      to 0, so that none competes with the tests' own;
 #   3. end-to-end against the chart's operator and API (make deploy);
 #   4. a short smoke of the capacity benchmark on KWOK-simulated pods (make bench ARGS=--smoke);
-#   5. the fault suite's tier 2, short (tests/chaos/driver.py --short; the full one is make chaos).
+#   5. the peers benchmark's set-up check: Argo and Airflow built (cached), each system's one-task
+#      workflow run once (bench/peers/run.py --smoke; the series is make bench-peers);
+#   6. the fault suite's tier 2, short (tests/chaos/driver.py --short; the full one is make chaos).
 # Prints where the time goes. A missing cluster or Airflow is an error here, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,12 @@ phase "pytest: e2e" $s
 s=$SECONDS
 bash hack/cluster/build-kwok.sh >/dev/null && .venv/bin/python bench/capacity.py --smoke || failed=$?
 phase "capacity smoke (KWOK)" $s
+# the peers benchmark's set-up (issue 18): Argo from the Go module proxy and Airflow's venv, both
+# cached; then one one-task run on Updraft, Argo and Airflow's KubernetesExecutor, real pods
+s=SECONDS
+{ bash hack/peers/build-argo.sh >/dev/null && bash hack/peers/airflow-venv.sh >/dev/null &&
+  .venv/bin/python bench/peers/run.py --smoke; } || failed=$?
+phase "peers smoke (real pods)" $s
 # the fault suite's tier 2, short (issue 15): the operator under the chart's RBAC behind a fault
 # proxy, killed and restarted, the apiserver restarted, pods deleted; counted from the audit log
 s=$SECONDS

@@ -99,7 +99,10 @@ def airflow_pod_template(execution_api: str, dags_host_dir: str, image: str = RU
             "spec": {"restartPolicy": "Never",
                      "containers": [{"name": "base", "image": image, "imagePullPolicy": "Never",
                                      "command": ["/usr/bin/env"],
-                                     "env": [{"name": "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "value": execution_api},
+                                     # the image's uid (50000) has no passwd entry: Airflow's worker asks
+                                     # for a user name (getpass reads USER first)
+                                     "env": [{"name": "USER", "value": "airflow"},
+                                             {"name": "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "value": execution_api},
                                              {"name": "AIRFLOW__CORE__DAGS_FOLDER", "value": dags}],
                                      "resources": TASK_RESOURCES,
                                      "volumeMounts": [{"name": "dags", "mountPath": dags, "readOnly": True}]}],

@@ -14,7 +14,12 @@ as one table with each peer's ratio to Updraft.
 Systems: `updraft` (the chart's cluster-wide operator, as installed), `argo` (workflow-controller
 at its defaults: DEFAULT_REQUEUE_TIME 10 s), `argo_tuned` (DEFAULT_REQUEUE_TIME=1s), and
 `argo_noop` (tuned, `true` instead of the Airflow import in each task: orchestration only).
-Airflow's KubernetesExecutor is not run yet (see docs/performance.md).
+`airflow` (Airflow 3.0.6's KubernetesExecutor at its defaults) and `airflow_tuned`
+(peer_airflow.TUNING).
+
+`--smoke` is the set-up check `make test` runs so the harness cannot rot: one one-task run on each
+of updraft, argo_tuned and airflow, under the caller's hold of the cluster lock; it exits 1 unless
+each succeeds, and writes its figures to bench/out/logs/peers-smoke.json, never to peers.json.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from peer_updraft import OperatorRunning, Updraft  # noqa: E402
 OUT = TOP / "bench" / "out" / "peers.json"
 LOCK = Path("/tmp/updraft-cluster.lock")
 SYSTEMS = ("updraft", "argo", "argo_tuned", "argo_noop", "airflow", "airflow_tuned")
+SMOKE_SYSTEMS = "updraft,argo_tuned,airflow"
+SMOKE_OUT = TOP / "bench" / "out" / "logs" / "peers-smoke.json"
 
 
 @contextlib.contextmanager
@@ -237,7 +244,12 @@ def main() -> None:
     ap.add_argument("--one-hold", action="store_true",
                     help="one hold of the lock (at most --hold-s) for all the systems, e.g. a smoke")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--smoke", action="store_true",
+                    help="the set-up check of make test: one single-task run per system, under the caller's lock")
     args = ap.parse_args()
+    if args.smoke:
+        args.systems, args.shapes, args.runs, args.out = SMOKE_SYSTEMS, "single", 1, str(SMOKE_OUT)
+        args.hold_s, args.timeout_s = min(args.hold_s, 600), min(args.timeout_s, 120)
     shapes = pick(args.shapes)
     systems = [s for s in args.systems.split(",") if s]
     unknown = set(systems) - set(SYSTEMS)
@@ -250,8 +262,9 @@ def main() -> None:
         peer_argo.build()
     if any(s.startswith("airflow") for s in systems):
         peer_airflow.prepare(shapes)
-    one_hold = cluster_lock(min(args.lock_wait_s, max(deadline - time.time(), 1))) if args.one_hold \
-        else contextlib.nullcontext()
+    args.one_hold = args.one_hold or args.smoke
+    one_hold = cluster_lock(min(args.lock_wait_s, max(deadline - time.time(), 1))) \
+        if args.one_hold and not args.smoke else contextlib.nullcontext()
     hold_s = args.hold_s
     hold_until = time.time() + hold_s
     with one_hold:
@@ -273,6 +286,11 @@ def main() -> None:
     doc = merge(results, Path(args.out))
     print(table(doc))
     print(f"\nwritten to {args.out}")
+    if args.smoke:
+        failed = [s for s in systems if not (results.get(s, {}).get("single") or {}).get("succeeded")]
+        if failed:
+            raise SystemExit(f"peers smoke: no successful run on {', '.join(failed)} (logs under bench/out/logs)")
+        print("peers smoke: each system ran its one-task workflow to success")
 
 
 if __name__ == "__main__":

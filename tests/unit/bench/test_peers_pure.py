@@ -140,6 +140,13 @@ def test_airflow_pod_template_replaces_the_entrypoint_and_mounts_the_dags():
     assert base["resources"] == manifests.TASK_RESOURCES
 
 
+def test_airflow_worker_has_a_user_name():
+    """The runner image's uid has no passwd entry; Airflow's worker refuses to start a task without
+    a user name (getpass reads USER), so every task failed before the template set it."""
+    base = manifests.airflow_pod_template("http://192.0.2.2:8080/execution/", "/srv/dags")["spec"]["containers"][0]
+    assert {"name": "USER", "value": "airflow"} in base["env"]
+
+
 def test_table_gives_each_peers_ratio_to_updraft(tmp_path):
     import run
 
