@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +37,9 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from capacity_cluster import EMPTY, GROUP, RUN_NS, TOP, VERSION, kubeconfig, percentile
+
+sys.path.insert(0, str(TOP / "operator"))  # this checkout's operator, as the API child runs it
+from updraft.api.child import ApiChild, ApiStartError  # noqa: E402
 
 API_WORKFLOWS = 5  # the runs are spread over this many workflows (ListWorkflowRuns reads one's)
 GET_CALLS = 200
@@ -141,39 +141,20 @@ def mean_seconds(metrics_text: str, metric: str, operation: str) -> float | None
 
 # ---- the API process ----------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ApiProcess:
+class ApiProcess(ApiChild):
     """`updraft api serve` of this checkout, as a child process, on plain HTTP."""
 
     def __init__(self, workdir: Path) -> None:
         creds = workdir / "credentials.json"
         creds.write_text(json.dumps({KEY[0]: {"secretAccessKey": KEY[1], "fullAccess": True,
                                               "principal": f"arn:aws:iam::{ACCOUNT}:user/capbench"}}))
-        self.port, self.metrics_port = _free_port(), _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "api.log"
-        env = {**os.environ, "PYTHONPATH": str(TOP / "operator")}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "updraft.cli", "api", "serve", "--port", str(self.port), "--host", "127.0.0.1",
-             "--region", REGION, "--account-id", ACCOUNT, "--credentials", str(creds), "--namespace", RUN_NS,
-             "--kubeconfig", kubeconfig(), "--metrics-port", str(self.metrics_port), "--plain-http",
-             "--rate-limit", "1000", "--burst", "1000"],  # sequential calls: no throttling in the way
-            env=env, stdout=open(workdir / "audit.jsonl", "wb"), stderr=open(self.log, "wb"), start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/healthz", timeout=1).read()  # noqa: S310
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise SystemExit(f"capacity: the API did not start:\n{self.log.read_text()[-2000:]}") from None
-                time.sleep(0.2)
+        try:
+            super().__init__(kubeconfig=kubeconfig(), namespace=RUN_NS, region=REGION, account_id=ACCOUNT,
+                             credentials=creds, audit=workdir / "audit.jsonl", log=workdir / "api.log",
+                             rate_limit=1000, burst=1000,  # sequential calls: no throttling in the way
+                             extra_env={"PYTHONPATH": str(TOP / "operator")}, start_timeout_s=60)
+        except ApiStartError as e:
+            raise SystemExit(f"capacity: {e}") from None
 
     def memory_mb(self) -> dict[str, float]:
         try:
@@ -187,14 +168,6 @@ class ApiProcess:
                 return str(r.read().decode())
         except OSError:
             return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def boto3_client(url: str) -> Any:

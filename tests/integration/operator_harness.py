@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from updraft.api.child import free_port
+
 CHART_RBAC = Path(__file__).parents[2] / "charts" / "updraft" / "templates" / "operator-rbac.yaml"
 OPERATOR_SA = "updraft-it-operator"
 _RBAC_USERS: dict[str, int] = {}  # namespace -> operator processes using its ServiceAccount's RBAC
@@ -32,12 +34,7 @@ STAND_IN = ("echo task=$UPDRAFT_TASK_ID attempt=$UPDRAFT_ATTEMPT; case $UPDRAFT_
             "fail*) exit 1;; slow*) sleep 600;; nap*) sleep 6;; esac")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_free_port = free_port  # the tests' name for it
 
 
 def scrape(port: int) -> dict[str, float]:

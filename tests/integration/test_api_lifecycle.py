@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from operator_harness import OperatorProcess, _free_port, scrape
+from operator_harness import OperatorProcess, scrape
+from updraft.api.child import ApiChild
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
@@ -54,38 +55,19 @@ CREDENTIALS = {
 }
 
 
-class ApiProcess:
+class ApiProcess(ApiChild):
+    """The API of this checkout beside the test's operator, its S3 endpoint moto's."""
+
     def __init__(self, kubeconfig: str, namespace: str, tmp: Path, s3_url: str, rate_limit: float = 200,
                  burst: int = 400) -> None:
         creds = tmp / "credentials.json"
         creds.write_text(json.dumps(CREDENTIALS))
-        self.port, self.metrics_port = _free_port(), _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.audit = tmp / "api-audit.jsonl"
-        self.log = tmp / "api.log"
-        env = {**os.environ, "AWS_ENDPOINT_URL": s3_url}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "updraft.cli", "api", "serve", "--port", str(self.port), "--host", "127.0.0.1",
-             "--region", REGION, "--account-id", ACCOUNT, "--credentials", str(creds), "--namespace", namespace,
-             "--kubeconfig", kubeconfig, "--metrics-port", str(self.metrics_port), "--rate-limit", str(rate_limit),
-             "--burst", str(burst), "--plain-http"],
-            env=env, stdout=open(self.audit, "wb"), stderr=open(self.log, "wb"), start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/healthz", timeout=1).read()  # noqa: S310
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the API did not start:\n{self.log.read_text()}") from None
-                time.sleep(0.2)
+        super().__init__(kubeconfig=kubeconfig, namespace=namespace, region=REGION, account_id=ACCOUNT,
+                         credentials=creds, audit=tmp / "api-audit.jsonl", log=tmp / "api.log",
+                         rate_limit=rate_limit, burst=burst, extra_env={"AWS_ENDPOINT_URL": s3_url})
 
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.audit.read_text().splitlines() if line.startswith("{")]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ pod sends its PID 1) ends it promptly and cleanly."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from operator_harness import _free_port
+
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(60)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serves_then_stops_on_sigterm(kubeconfig: str, namespace: str) -> None:
