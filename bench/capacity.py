@@ -192,9 +192,8 @@ class Bench:
         restarts = sum(c.restart_count for c in pod.status.container_statuses or [])
         rss, cpu, source = None, None, "/metrics"
         try:
-            text = await self.core.connect_get_namespaced_pod_proxy_with_path(
-                f"{pod.metadata.name}:{self.args.metrics_port}", RELEASE_NS, "metrics")
-            for line in str(text).splitlines():
+            text = await self.operator_metrics(pod.metadata.name)
+            for line in text.splitlines():
                 if line.startswith("process_resident_memory_bytes "):
                     rss = float(line.split()[1]) / 2**20
                 elif line.startswith("process_cpu_seconds_total "):
@@ -205,6 +204,17 @@ class Bench:
         one = await self.core.list_namespaced_pod(RUN_NS, limit=1)
         pods_now = len(one.items) + (one.metadata.remaining_item_count or 0)
         return {"rss_mb": rss, "cpu_s": cpu, "restarts": restarts, "task_pods": pods_now, "source": source}
+
+    async def operator_metrics(self, pod: str | None = None) -> str:
+        """The operator's /metrics, through the API server's pod proxy ("" when it has no pod)."""
+        if pod is None:
+            pods = (await self.core.list_namespaced_pod(
+                RELEASE_NS, label_selector=f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component=operator")).items
+            if not pods:
+                return ""
+            pod = str(pods[0].metadata.name)
+        return str(await self.core.connect_get_namespaced_pod_proxy_with_path(f"{pod}:{self.args.metrics_port}",
+                                                                               RELEASE_NS, "metrics"))
 
     async def setup_workflows(self) -> list[str]:
         names = [f"cap{i}" for i in range(self.args.workflows)]
@@ -289,7 +299,7 @@ async def measure(args: argparse.Namespace, phase: str) -> dict[str, Any]:
             current[0] = phase
             if phase.startswith("schedule_"):
                 results = await schedule_phase(bench.custom, bench.client, int(phase.split("_")[1]),
-                                               parallel=args.parallel)
+                                               parallel=args.parallel, operator_metrics=bench.operator_metrics)
                 lag = results.pop("delays_s")
                 results.update(runs_seen=len(lag), delay_p50_s=percentile(lag, 50), delay_p99_s=percentile(lag, 99),
                                delay_max_s=max(lag) if lag else None)
@@ -344,6 +354,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         rows.append((f"schedule delay p50 / p99, {r['workflows']} workflows",
                      f"{fmt(r.get('delay_p50_s'), ' s')} / {fmt(r.get('delay_p99_s'), ' s')}",
                      f"{r.get('runs_seen')}/{r.get('runs_expected')} fires seen; max {fmt(r.get('delay_max_s'), ' s')}"))
+        passes = r.get("operator_pass_delay") or {}
+        rows.append((f"  of which waiting for a worker, {r['workflows']} workflows",
+                     f"<= {fmt(passes.get('p50_le_s'), ' s')} / <= {fmt(passes.get('p99_le_s'), ' s')}",
+                     f"the operator's own histogram (bucket bounds), {passes.get('count', '-')} passes"))
     for name, op in (("sustained", so), ("drain", do), ("soak", (results.get("soak") or {}).get("operator") or {}),
                      *((n, v.get("operator") or {}) for n, v in schedules.items())):
         if op:

@@ -143,3 +143,20 @@ def test_the_api_phase_runs_without_an_operator() -> None:
     from capacity import phase_values
 
     assert phase_values("api", 20) == ["--set", "operator.replicas=0"]
+
+
+def test_the_operators_pass_delay_is_read_from_its_histogram_over_every_workflow():
+    import capacity_schedule as sched
+
+    def series(wf: str, counts: list[int]) -> str:
+        bounds = ["0.5", "1.0", "2.0", "+Inf"]
+        return "".join(f'updraft_schedule_delay_seconds_bucket{{le="{b}",workflow="{wf}"}} {c}\n'
+                       for b, c in zip(bounds, counts))
+
+    text = ("# HELP updraft_schedule_delay_seconds From a scheduled fire time to its run's creation.\n"
+            "# TYPE updraft_schedule_delay_seconds histogram\n"
+            + series("a", [40, 45, 50, 50]) + series("b", [10, 40, 49, 50]))
+    # 100 passes: 50 within 0.5 s, 85 within 1 s, 99 within 2 s
+    assert sched.histogram_quantiles(text, sched.PASS_DELAY) == {"count": 100, "p50_le_s": 0.5, "p99_le_s": 2.0}
+    assert sched.histogram_quantiles(text, sched.PASS_DELAY, (100,))["p100_le_s"] is None  # one past 2 s
+    assert sched.histogram_quantiles("", sched.PASS_DELAY) == {"count": 0, "p50_le_s": None, "p99_le_s": None}
