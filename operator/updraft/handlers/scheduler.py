@@ -6,7 +6,7 @@ replayed watch can only ever create it once (AlreadyExists is success). What is 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from updraft import metrics
 from updraft.errors import Permanent
@@ -58,14 +58,21 @@ async def prune_runs(ctx: Context, workflow: Workflow) -> list[str]:
     return doomed
 
 
-async def tick(ctx: Context, workflow: Workflow) -> tuple[dict[str, Any], datetime | None]:
-    """One scheduler step: (status patch, when to wake next)."""
+class Step(NamedTuple):
+    patch: dict[str, Any]  # the workflow's status fields that change
+    wake_at: datetime | None  # when to look again (the next fire time)
+    created: bool  # this step created the run of a fire time
+
+
+async def tick(ctx: Context, workflow: Workflow) -> Step:
+    """One scheduler step: the run due (if any) created; the status to write and when to wake."""
     now = ctx.now()
     schedule, max_active_runs = await schedule_of(ctx, workflow)
     at_capacity = schedule is not None and active_runs(
         await ctx.runs.of_workflow(workflow.namespace, workflow.name), workflow.namespace, workflow.name) >= max_active_runs
     step = scheduling.tick(workflow, schedule, now, timedelta(seconds=ctx.settings.schedule_starting_deadline_s),
                            at_capacity)
-    if step.due is not None and await create_scheduled_run(ctx, workflow, step.due):
+    created = step.due is not None and await create_scheduled_run(ctx, workflow, step.due)
+    if created and step.due is not None:
         metrics.SCHEDULE_DELAY.labels(workflow.name).observe(max(0.0, (now - step.due).total_seconds()))
-    return step.patch, step.wake_at
+    return Step(step.patch, step.wake_at, created)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import datetime, timedelta
+from typing import Any
 
 from fakekube import FakeKube
 from harness import NS, Clock, context, workflow_body
@@ -26,7 +27,7 @@ EVERY_MINUTE = textwrap.dedent("""
 
 async def step(kube: FakeKube, clock: Clock) -> datetime | None:
     """One pass of the timer by a fresh operator process (a restart each time): its status written."""
-    patch, wake_at = await tick(context(kube, clock), Workflow.from_body(await kube.get("Workflow", "tick", NS)))
+    patch, wake_at, _ = await tick(context(kube, clock), Workflow.from_body(await kube.get("Workflow", "tick", NS)))
     if patch:
         await kube.patch_status("Workflow", "tick", NS, patch)
     return wake_at
@@ -142,4 +143,55 @@ async def test_a_schedule_loop_pass_fires_what_is_due_and_a_gone_workflow_is_for
     await kube.delete("Workflow", "tick", NS)
     await loop.run_pass((NS, "tick"))
     assert loop.queue.timers == 0 and len(fire_times(kube)) == 1
+    loop.queue.close()
+
+
+async def _due_loop(kube: FakeKube, clock: Clock) -> Any:
+    """A schedule loop over workflow `tick`, at its fire time 08:01:00."""
+    from updraft.handlers.scheduleloop import ScheduleLoop
+
+    await kube.create(workflow_body("tick", EVERY_MINUTE), NS)
+    status = await reconcile_workflow(context(kube, clock), await kube.get("Workflow", "tick", NS))
+    await kube.patch_status("Workflow", "tick", NS, status)
+    loop = ScheduleLoop(context(kube, clock))
+    clock.advance(seconds=20)
+    await loop.work((NS, "tick"))  # the schedule counts from 08:00:20
+    clock.advance(seconds=40)
+    return loop
+
+
+async def test_on_a_busy_minute_the_run_is_created_first_and_the_status_written_behind_the_other_fires(
+        kube: FakeKube, clock: Clock) -> None:
+    loop = await _due_loop(kube, clock)
+    loop.queue.add((NS, "other"))  # another workflow's fire waits for a worker
+    assert await loop.work((NS, "tick")) is None
+    assert fire_times(kube) == [format_ts(clock.now)]
+    assert "lastScheduledTime" not in (await kube.get("Workflow", "tick", NS))["status"]  # held
+    assert await loop.queue.get() == (NS, "other")  # the waiting fire goes first ...
+    loop.queue.done((NS, "other"))
+    assert await loop.queue.get() == (NS, "tick")  # ... then the held status
+    loop.queue.done((NS, "tick"))
+    creates = kube.calls[("create", "WorkflowRun")]
+    assert await loop.work((NS, "tick")) == 60.0  # the next fire time, a minute on
+    assert (await kube.get("Workflow", "tick", NS))["status"]["lastScheduledTime"] == format_ts(clock.now)
+    assert kube.calls[("create", "WorkflowRun")] == creates and fire_times(kube) == [format_ts(clock.now)]
+    loop.queue.close()
+
+
+async def test_a_quiet_minute_writes_the_status_in_the_same_pass(kube: FakeKube, clock: Clock) -> None:
+    loop = await _due_loop(kube, clock)
+    assert await loop.work((NS, "tick")) == 60.0
+    assert (await kube.get("Workflow", "tick", NS))["status"]["lastScheduledTime"] == format_ts(clock.now)
+    assert loop.queue.depth == 0
+    loop.queue.close()
+
+
+async def test_a_workflow_changed_while_its_status_was_held_gets_a_full_pass_soon(kube: FakeKube, clock: Clock) -> None:
+    from updraft.handlers.scheduleloop import CHANGED_RECHECK_S
+
+    loop = await _due_loop(kube, clock)
+    loop.queue.add((NS, "other"))
+    await loop.work((NS, "tick"))
+    await kube.patch("Workflow", "tick", NS, {"spec": {"triggerMode": "manual_only"}})
+    assert await loop.work((NS, "tick")) == CHANGED_RECHECK_S
     loop.queue.close()
