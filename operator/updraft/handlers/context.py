@@ -177,7 +177,7 @@ class Watched:
         return [observe(p) for p in await self.kube.list("Pod", namespace, names.run_selector(run))]
 
 
-WORKFLOW_RECONCILES = 4  # workflows validated at once: each holds its definition, graph and clients meanwhile
+WORKFLOW_RECONCILES = 16  # workflows validated at once: each holds its definition, graph and clients meanwhile
 
 T = TypeVar("T")
 
