@@ -8,7 +8,7 @@ or, "orchestration only", `true` in it (`WORK["noop"]`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from peer_shapes import Shape
 
@@ -26,6 +26,11 @@ WORK: dict[str, list[str]] = {
 TASK_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
 # the same switch the runner sets (updraft/runner/main.py): Airflow imported as a library
 WORK_ENV = [{"name": "_AIRFLOW__AS_LIBRARY", "value": "1"}]
+# KWOK's fake nodes (hack/cluster/kwok.sh): what the capacity benchmark gives Updraft's task pods
+# (runner.nodeSelector, runner.tolerations), for an Argo Workflow's pods (bench/peers/peer_kwok.py)
+KWOK_PLACEMENT: dict[str, Any] = {
+    "nodeSelector": {"type": "kwok"},
+    "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]}
 
 
 def dag_id(shape: Shape) -> str:
@@ -52,9 +57,12 @@ def updraft_run(workflow: str, name: str) -> dict[str, Any]:
             "spec": {"workflowName": workflow}}
 
 
-def argo_workflow(shape: Shape, name: str, work: str = "airflow", image: str = RUNNER_IMAGE) -> dict[str, Any]:
+def argo_workflow(shape: Shape, name: str, work: str = "airflow", image: str = RUNNER_IMAGE,
+                  placement: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The shape as an Argo DAG. Pods are deleted when the workflow completes (Updraft deletes its
-    own after a delay); `command` is always given, so the controller never looks the image up."""
+    own after a delay); `command` is always given, so the controller never looks the image up.
+    `placement` (e.g. KWOK_PLACEMENT: nodeSelector, tolerations) goes into the Workflow's spec,
+    which Argo applies to every pod of it."""
     tasks = []
     for task, ups in shape.upstream.items():
         entry: dict[str, Any] = {"name": task, "template": "work"}
@@ -67,7 +75,8 @@ def argo_workflow(shape: Shape, name: str, work: str = "airflow", image: str = R
             "metadata": {"name": name, "labels": {"bench": "peers", "shape": shape.name}},
             "spec": {"entrypoint": "main", "podGC": {"strategy": "OnWorkflowCompletion"},
                      "templates": [{"name": "main", "dag": {"tasks": tasks}},
-                                   {"name": "work", "container": container}]}}
+                                   {"name": "work", "container": container}],
+                     **(placement or {})}}
 
 
 def airflow_dag(shape: Shape) -> str:

@@ -20,6 +20,9 @@ at its defaults: DEFAULT_REQUEUE_TIME 10 s), `argo_tuned` (DEFAULT_REQUEUE_TIME=
 `--smoke` is the set-up check `make test` runs so the harness cannot rot: one one-task run on each
 of updraft, argo_tuned and airflow, under the caller's hold of the cluster lock; it exits 1 unless
 each succeeds, and writes its figures to bench/out/logs/peers-smoke.json, never to peers.json.
+
+`--kwok` runs Updraft and Argo on KWOK's simulated pods instead (bench/peers/peer_kwok.py: runs
+per minute sustained, the drain of --kwok-drain queued runs) into each system's `kwok` entry.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peer_airflow  # noqa: E402
 import peer_argo  # noqa: E402
 import peer_figures as figures  # noqa: E402
+import peer_kwok  # noqa: E402
 import peer_procstats as procstats  # noqa: E402
 from peer_cluster import TOP, PodWatch, kubeconfig, kubectl, observe  # noqa: E402
 from peer_shapes import Shape, pick  # noqa: E402
@@ -197,7 +201,10 @@ def merge(results: dict[str, Any], out: Path) -> dict[str, Any]:
         doc = json.loads(out.read_text())
     except (OSError, ValueError):
         doc = {}
-    doc.update(results)
+    for system, entry in results.items():
+        # a system's KWOK figures (peer_kwok) come from another series: a real-pod series keeps them
+        kwok = (doc.get(system) or {}).get("kwok")
+        doc[system] = {**({"kwok": kwok} if kwok else {}), **entry}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return doc
@@ -246,7 +253,11 @@ def main() -> None:
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--smoke", action="store_true",
                     help="the set-up check of make test: one single-task run per system, under the caller's lock")
+    peer_kwok.add_arguments(ap)
     args = ap.parse_args()
+    if args.kwok:  # its own phases, each in a hold of the lock of its own
+        peer_kwok.main(args, lambda: cluster_lock(args.lock_wait_s), Path(args.out))
+        return
     if args.smoke:
         args.systems, args.shapes, args.runs, args.out = SMOKE_SYSTEMS, "single", 1, str(SMOKE_OUT)
         args.hold_s, args.timeout_s = min(args.hold_s, 600), min(args.timeout_s, 120)

@@ -5,6 +5,7 @@
 #                                 kwok-node-1 (again, if one was deleted: the fault suite's node loss)
 #   hack/cluster/kwok.sh down     remove both fake nodes (their pods go with them) and stop kwok
 #   hack/cluster/kwok.sh status   whether kwok runs, each node's Ready condition, pods on it
+#   hack/cluster/kwok.sh stages   print the configuration and Stages that `up` writes
 #
 # Both up and down are idempotent. The fake nodes carry the label type=kwok, the annotation
 # kwok.x-k8s.io/node=fake (what this kwok manages) and the taint kwok.x-k8s.io/node=fake:NoSchedule,
@@ -18,6 +19,9 @@
 #   pod-complete   a Running pod labelled updraft.dev/run ends after KWOK_TASK_MS milliseconds:
 #                  exit 0, phase Succeeded, termination message {"state":"success"}, the runner's
 #                  report that the operator reads (operator/updraft/engine/outcome.py);
+#   argo-pod-complete  a Running pod of an Argo Workflow (labelled workflows.argoproj.io/workflow:
+#                  bench/peers/peer_kwok.py) ends the same way after KWOK_TASK_MS, exit 0, and first
+#                  gets the WorkflowTaskResult its `wait` container would have written (below);
 #   pod-delete     a pod being deleted is removed (there is no kubelet to finish it).
 # There is no kubelet API for fake pods: `kubectl logs` on them fails.
 set -euo pipefail
@@ -36,6 +40,40 @@ need_cluster() {
   [ -f "$KUBECONFIG_ADMIN" ] || die "no local cluster yet: run 'make cluster-up'"
   kubectl_admin get --raw /readyz >/dev/null 2>&1 || die "the local cluster's apiserver does not answer"
 }
+
+# terminated_status PHASE EXIT_CODE REASON MESSAGE: the status template of a pod whose containers
+# all ended (what a kubelet would report), unindented.
+terminated_status() {
+  local phase=$1 code=$2 reason=$3 message=$4
+  cat <<EOF
+{{ \$now := Now }}
+{{ \$started := or .status.startTime \$now }}
+conditions:
+- {type: PodScheduled, status: "True", lastTransitionTime: {{ \$started | Quote }}}
+- {type: Initialized, status: "True", lastTransitionTime: {{ \$started | Quote }}}
+- {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
+- {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
+containerStatuses:
+{{ range .spec.containers }}
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}
+  ready: false
+  started: false
+  restartCount: 0
+  state:
+    terminated:
+      exitCode: $code
+      reason: $reason
+      message: '$message'
+      startedAt: {{ \$started | Quote }}
+      finishedAt: {{ \$now | Quote }}
+{{ end }}
+phase: $phase
+EOF
+}
+
+# indent N: every line of stdin moved N spaces right (a template inside a YAML block scalar).
+indent() { sed "s/^/$(printf '%*s' "$1" '')/"; }
 
 # finished_stage NAME DELAY_MS PHASE EXIT_CODE REASON MESSAGE EXTRA_MATCH: a Stage that ends a
 # Running task pod (labelled updraft.dev/run, also matching EXTRA_MATCH) after DELAY_MS with that
@@ -58,30 +96,55 @@ spec:
   delay: {durationMilliseconds: $delay}
   next:
     statusTemplate: |
-      {{ \$now := Now }}
-      {{ \$started := or .status.startTime \$now }}
-      conditions:
-      - {type: PodScheduled, status: "True", lastTransitionTime: {{ \$started | Quote }}}
-      - {type: Initialized, status: "True", lastTransitionTime: {{ \$started | Quote }}}
-      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
-      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ \$now | Quote }}}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        ready: false
-        started: false
-        restartCount: 0
-        state:
-          terminated:
-            exitCode: $code
-            reason: $reason
-            message: '$message'
-            startedAt: {{ \$started | Quote }}
-            finishedAt: {{ \$now | Quote }}
-      {{ end }}
-      phase: $phase
 EOF
+  terminated_status "$phase" "$code" "$reason" "$message" | indent 6
+}
+
+# argo_stage: a Running pod of an Argo Workflow (v3.7) ends after KWOK_TASK_MS with exit code 0.
+# Argo's controller keeps a Succeeded pod's node open until the node's WorkflowTaskResult says its
+# outputs are reported (operator.go: IsTaskResultIncomplete; TaskResultSynced starts false), and
+# that object is written by the pod's `wait` container, which kwok does not run. So the stage
+# writes it first, as the executor would (workflow/executor/taskresult.go): named after the pod's
+# node id, labelled with its workflow and report-outputs-completed "true", owned by the Workflow
+# (the garbage collector deletes it with the Workflow); then the pod's status, as for Updraft's.
+argo_stage() {
+  local id='index .metadata.annotations "workflows.argoproj.io/node-id"'
+  local wf='index .metadata.labels "workflows.argoproj.io/workflow"'
+  cat <<EOF
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: argo-pod-complete}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Running]}
+    - {key: '.metadata.labels["workflows.argoproj.io/workflow"]', operator: Exists}
+    - {key: '.metadata.annotations["workflows.argoproj.io/node-id"]', operator: Exists}
+  delay: {durationMilliseconds: $KWOK_TASK_MS}
+  steps:
+  - apply:
+      template: |
+        apiVersion: argoproj.io/v1alpha1
+        kind: WorkflowTaskResult
+        metadata:
+          name: {{ $id | Quote }}
+          namespace: {{ .metadata.namespace | Quote }}
+          labels:
+            workflows.argoproj.io/workflow: {{ $wf | Quote }}
+            workflows.argoproj.io/report-outputs-completed: "true"
+          ownerReferences:
+          {{ range .metadata.ownerReferences }}{{ if eq .kind "Workflow" }}
+          - {apiVersion: {{ .apiVersion | Quote }}, kind: Workflow, name: {{ .name | Quote }}, uid: {{ .uid | Quote }}}
+          {{ end }}{{ end }}
+  - patch:
+      subresource: status
+      root: status
+      template: |
+EOF
+  terminated_status Succeeded 0 Completed '' | indent 8
 }
 
 # The KwokConfiguration and our Stages, one multi-document file. Every *Parallelism option is set:
@@ -185,6 +248,7 @@ EOF
     - {key: '$attempt', operator: NotIn, values: [\"1\"]}"
   finished_stage chaos-slow "$KWOK_SLOW_MS" Succeeded 0 Completed '{"state":"success"}' \
     "- {key: '$task', operator: In, values: [chaos_slow]}"
+  argo_stage
   cat <<EOF
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -280,5 +344,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  stages) stages ;;   # the configuration `up` writes, to stdout (no cluster needed)
+  *) echo "usage: $0 up|down|status|stages" >&2; exit 2 ;;
 esac
