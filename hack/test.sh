@@ -45,7 +45,7 @@ bash hack/cluster/build-kwok.sh >/dev/null && .venv/bin/python bench/capacity.py
 phase "capacity smoke (KWOK)" $s
 # the peers benchmark's set-up (issue 18): Argo from the Go module proxy and Airflow's venv, both
 # cached; then one one-task run on Updraft, Argo and Airflow's KubernetesExecutor, real pods
-s=SECONDS
+s=$SECONDS
 { bash hack/peers/build-argo.sh >/dev/null && bash hack/peers/airflow-venv.sh >/dev/null &&
   .venv/bin/python bench/peers/run.py --smoke; } || failed=$?
 phase "peers smoke (real pods)" $s
