@@ -115,6 +115,16 @@ class Bench:
         self.ledger = Ledger()
         self.samples: list[dict[str, Any]] = []
         self.sem = asyncio.Semaphore(args.parallel)
+        self.runs_at = (GROUP, VERSION, RUN_NS, "workflowruns")  # where the runs are: group, version, namespace, plural
+
+    def run_object(self, name: str, workflow: str, phase: str) -> dict[str, Any]:
+        """The object one run is (a WorkflowRun here; another system's in a subclass)."""
+        return run_body(name, workflow, phase)
+
+    def run_state(self, obj: Mapping[str, Any]) -> str | None:
+        """The final state of a run's object (one of DONE), or None while it is not final."""
+        state = (obj.get("status") or {}).get("runState")
+        return state if state in DONE else None
 
     async def placement(self) -> dict[str, int]:
         """Where the task pods are: all on the fake nodes, or the figures are not what they claim."""
@@ -132,8 +142,8 @@ class Bench:
         async with self.sem:
             for attempt in range(5):
                 try:
-                    await self.custom.create_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns",
-                                                                      run_body(name, workflow, phase))
+                    await self.custom.create_namespaced_custom_object(*self.runs_at,
+                                                                      self.run_object(name, workflow, phase))
                     self.ledger.created[name] = time.time()
                     return
                 except self.client.ApiException as e:
@@ -150,13 +160,13 @@ class Bench:
         from kubernetes_asyncio import watch
         while True:
             try:
-                listed = await self.custom.list_namespaced_custom_object(GROUP, VERSION, RUN_NS, "workflowruns")
+                listed = await self.custom.list_namespaced_custom_object(*self.runs_at)
                 now = time.time()
                 for obj in listed["items"]:
                     self._seen(obj, now)
                 rv = listed["metadata"]["resourceVersion"]
-                async with watch.Watch().stream(self.custom.list_namespaced_custom_object, GROUP, VERSION, RUN_NS,
-                                                "workflowruns", resource_version=rv, timeout_seconds=120) as stream:
+                async with watch.Watch().stream(self.custom.list_namespaced_custom_object, *self.runs_at,
+                                                resource_version=rv, timeout_seconds=120) as stream:
                     async for event in stream:
                         if event["type"] in ("ADDED", "MODIFIED"):
                             self._seen(event["object"], time.time())
@@ -167,9 +177,9 @@ class Bench:
                 await asyncio.sleep(1)
 
     def _seen(self, obj: Mapping[str, Any], now: float) -> None:
-        state = (obj.get("status") or {}).get("runState")
+        state = self.run_state(obj)
         name = obj["metadata"]["name"]
-        if state in DONE and name not in self.ledger.done:
+        if state is not None and name not in self.ledger.done:
             self.ledger.done[name] = (now, state)
 
     async def sample_operator(self, phase: list[str]) -> None:

@@ -135,50 +135,14 @@ class ArgoBench(capacity.Bench):
     def __init__(self, api: Any, args: argparse.Namespace, namespace: str) -> None:
         super().__init__(api, args)
         self.namespace = namespace
+        self.runs_at = (peer_argo.GROUP, peer_argo.VERSION, namespace, "workflows")
         self.node_of: dict[str, str] = {}  # task pod -> its node ("" while unscheduled)
 
-    async def create_run(self, name: str, workflow: str, phase: str) -> None:
-        async with self.sem:
-            for attempt in range(5):  # capacity's retries
-                try:
-                    await self.custom.create_namespaced_custom_object(peer_argo.GROUP, peer_argo.VERSION,
-                                                                      self.namespace, "workflows", argo_run(name))
-                    self.ledger.created[name] = time.time()
-                    return
-                except self.client.ApiException as e:
-                    if e.status == 409:
-                        self.ledger.created.setdefault(name, time.time())
-                        return
-                    if attempt == 4 or e.status not in (429, 500, 503, 504):
-                        self.ledger.errors.append(f"create {name}: {e.status} {e.reason}")
-                        return
-                    await asyncio.sleep(0.5 * (attempt + 1))
+    def run_object(self, name: str, workflow: str, phase: str) -> dict[str, Any]:
+        return argo_run(name)
 
-    async def watch_runs(self) -> None:
-        from kubernetes_asyncio import watch
-        args = (peer_argo.GROUP, peer_argo.VERSION, self.namespace, "workflows")
-        while True:
-            try:
-                listed = await self.custom.list_namespaced_custom_object(*args)
-                for obj in listed["items"]:
-                    self._seen(obj, time.time())
-                async with watch.Watch().stream(self.custom.list_namespaced_custom_object, *args,
-                                                resource_version=listed["metadata"]["resourceVersion"],
-                                                timeout_seconds=120) as stream:
-                    async for event in stream:
-                        if event["type"] in ("ADDED", "MODIFIED"):
-                            self._seen(event["object"], time.time())
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # a broken or expired watch: list again
-                self.ledger.errors.append(f"watch: {type(e).__name__}: {e}"[:200])
-                await asyncio.sleep(1)
-
-    def _seen(self, obj: Mapping[str, Any], now: float) -> None:
-        state = ARGO_FINAL.get((obj.get("status") or {}).get("phase", ""))
-        name = obj["metadata"]["name"]
-        if state and name not in self.ledger.done:
-            self.ledger.done[name] = (now, state)
+    def run_state(self, obj: Mapping[str, Any]) -> str | None:
+        return ARGO_FINAL.get((obj.get("status") or {}).get("phase", ""))
 
     async def tally_nodes(self, every_s: float = 5) -> None:
         """Which node each task pod was seen on (sampled: pods go when their workflow ends)."""

@@ -75,11 +75,10 @@ EOF
 # indent N: every line of stdin moved N spaces right (a template inside a YAML block scalar).
 indent() { sed "s/^/$(printf '%*s' "$1" '')/"; }
 
-# finished_stage NAME DELAY_MS PHASE EXIT_CODE REASON MESSAGE EXTRA_MATCH: a Stage that ends a
-# Running task pod (labelled updraft.dev/run, also matching EXTRA_MATCH) after DELAY_MS with that
-# phase, exit code, reason and termination message (the runner's report).
-finished_stage() {
-  local name=$1 delay=$2 phase=$3 code=$4 reason=$5 message=$6 match=$7
+# running_pod_stage NAME: the head of a Stage for a Running pod not being deleted; the caller
+# goes on with more matchExpressions, then the delay and what the stage does.
+running_pod_stage() {
+  local name=$1
   cat <<EOF
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -91,6 +90,16 @@ spec:
     matchExpressions:
     - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
     - {key: .status.phase, operator: In, values: [Running]}
+EOF
+}
+
+# finished_stage NAME DELAY_MS PHASE EXIT_CODE REASON MESSAGE EXTRA_MATCH: a Stage that ends a
+# Running task pod (labelled updraft.dev/run, also matching EXTRA_MATCH) after DELAY_MS with that
+# phase, exit code, reason and termination message (the runner's report).
+finished_stage() {
+  local name=$1 delay=$2 phase=$3 code=$4 reason=$5 message=$6 match=$7
+  running_pod_stage "$name"
+  cat <<EOF
     - {key: '.metadata.labels["updraft.dev/run"]', operator: Exists}
     $match
   delay: {durationMilliseconds: $delay}
@@ -110,17 +119,8 @@ EOF
 argo_stage() {
   local id='index .metadata.annotations "workflows.argoproj.io/node-id"'
   local wf='index .metadata.labels "workflows.argoproj.io/workflow"'
+  running_pod_stage argo-pod-complete
   cat <<EOF
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata: {name: argo-pod-complete}
-spec:
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
-    - {key: .status.phase, operator: In, values: [Running]}
     - {key: '.metadata.labels["workflows.argoproj.io/workflow"]', operator: Exists}
     - {key: '.metadata.annotations["workflows.argoproj.io/node-id"]', operator: Exists}
   delay: {durationMilliseconds: $KWOK_TASK_MS}
